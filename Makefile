@@ -1,0 +1,47 @@
+# The project's single source of truth for set-up, run, test, lint and bench.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEBIAN_TOOLS := curl wrk
+
+.PHONY: run test lint typecheck pytest bench deps tools clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[dev,all]'
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+# Debian tools the interop tests and benchmarks drive; installed only when missing.
+tools:
+	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q $$missing >/dev/null; \
+	fi
+
+run: deps
+	$(BIN)/python -m examples.demo
+
+lint: deps
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: deps
+	$(BIN)/mypy
+
+test: deps tools lint typecheck
+	$(BIN)/pytest -q
+
+bench: deps tools
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.server
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Message content: codecs, multipart, forms."""

@@ -1,0 +1,217 @@
+"""HTTP/1.x request parser: bytes in, calls on a sink out. Sans-IO.
+
+Invariants:
+- llhttp (strict mode) rejects the smuggling vectors: CL with TE, duplicate or non-digit CL,
+  bad chunk framing, bare LF, obs-fold, CR/NUL in values. This module adds what it leaves to us:
+  the version (only 1.0 and 1.1), a single Host, and bounded sizes for the request line, each
+  header field, the number of fields and the bytes buffered while a head is incomplete.
+- After an error the parser is dead; the caller answers ``error.status`` and closes.
+- The sink is only called with complete heads; body bytes follow in order, then completion.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httptools
+
+from surge.http.errors import BadRequest, HeadersTooLarge, HttpProtocolError, UriTooLong
+
+__all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
+
+# Interned method strings: no decode per request for the common methods.
+_METHODS = {
+    m.encode(): m
+    for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
+}
+_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
+
+
+class RequestHead:
+    """A parsed request line and header block; header names and values stay raw bytes."""
+
+    __slots__ = (
+        "chunked",
+        "content_length",
+        "expect",
+        "headers",
+        "keep_alive",
+        "method",
+        "target",
+        "upgrade",
+        "version",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        version: tuple[int, int],
+        headers: list[tuple[bytes, bytes]],
+        keep_alive: bool,
+        upgrade: bool,
+        chunked: bool,
+        content_length: int | None,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.upgrade = upgrade
+        self.chunked = chunked
+        self.content_length = content_length
+        self.expect = False  # an Expect header is present
+
+    @property
+    def has_body(self) -> bool:
+        return self.chunked or bool(self.content_length)
+
+
+class RequestSink(Protocol):
+    def on_request(self, head: RequestHead) -> None: ...
+    def on_body(self, data: bytes) -> None: ...
+    def on_request_complete(self) -> None: ...
+
+
+class H1RequestParser:
+    """Feeds bytes to llhttp and reports heads, body chunks and completions to ``sink``.
+
+    ``feed`` returns ``None`` normally, or the offset in ``data`` where an upgraded
+    protocol's bytes start (after a request with ``Upgrade`` or ``CONNECT``).
+    """
+
+    __slots__ = (
+        "_consumed",
+        "_content_length",
+        "_expect",
+        "_fed",
+        "_has_host",
+        "_headers",
+        "_in_head",
+        "_parser",
+        "_sink",
+        "_url",
+        "max_field_size",
+        "max_headers",
+        "max_line_size",
+    )
+
+    def __init__(
+        self,
+        sink: RequestSink,
+        *,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+    ) -> None:
+        self._sink = sink
+        self.max_line_size = max_line_size
+        self.max_field_size = max_field_size
+        self.max_headers = max_headers
+        self._parser = httptools.HttpRequestParser(self)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._has_host = False
+        self._content_length: int | None = None
+        self._expect = False
+        self._in_head = False
+        self._fed = 0
+        self._consumed = 0
+
+    @property
+    def in_head(self) -> bool:
+        """True while a request head has started but not finished arriving."""
+        return self._in_head
+
+    def feed(self, data: bytes) -> int | None:
+        """Parse ``data``; raise :class:`HttpProtocolError` on any violation."""
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            return int(exc.args[0])
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__
+            if isinstance(cause, HttpProtocolError):
+                raise cause from None
+            raise BadRequest(str(cause)) from cause
+        except httptools.HttpParserError as exc:
+            raise BadRequest(str(exc.args[0]) if exc.args else "Malformed request") from None
+        if self._in_head:
+            # Bound what llhttp buffers for a head that has not finished yet.
+            self._fed += len(data)
+            pending = self._fed - self._consumed
+            if not self._headers and pending > self.max_line_size + 16:
+                raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+            if pending > self.max_field_size + 4:
+                raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        return None
+
+    # llhttp callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._in_head = True
+
+    def on_url(self, url: bytes) -> None:
+        url = self._url + url if self._url else url
+        if len(url) > self.max_line_size:
+            raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+        self._url = url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        size = len(name) + len(value)
+        if size > self.max_field_size:
+            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        headers = self._headers
+        if len(headers) >= self.max_headers:
+            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
+        if not headers:
+            self._consumed = len(self._url) + 16
+        self._consumed += size + 4
+        n = len(name)
+        if n == 4:
+            if name.lower() == b"host":
+                if self._has_host:
+                    raise BadRequest("Duplicate Host header")
+                self._has_host = True
+        elif n == 14 and name.lower() == b"content-length":
+            self._content_length = int(value)
+        elif n == 6 and name.lower() == b"expect":
+            self._expect = True
+        headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        version = _VERSIONS.get(parser.get_http_version())
+        if version is None:
+            raise BadRequest(f"Unsupported HTTP version {parser.get_http_version()}")
+        raw_method = parser.get_method()
+        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+        self._in_head = False
+        head = RequestHead(
+            method,
+            self._url.decode("latin-1"),
+            version,
+            self._headers,
+            parser.should_keep_alive(),
+            parser.should_upgrade(),
+            self._content_length is None and _is_chunked(self._headers),
+            self._content_length,
+        )
+        head.expect = self._expect
+        self._sink.on_request(head)
+
+    def on_body(self, body: bytes) -> None:
+        self._sink.on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._reset()
+        self._sink.on_request_complete()
+
+
+def _is_chunked(headers: list[tuple[bytes, bytes]]) -> bool:
+    # llhttp accepts only a final "chunked" coding for requests.
+    return any(len(name) == 17 and name.lower() == b"transfer-encoding" for name, _ in headers)

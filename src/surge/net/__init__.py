@@ -1,0 +1,1 @@
+"""asyncio binding: protocols, transports, flow control, timeouts, TLS, streams."""

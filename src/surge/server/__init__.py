@@ -1,0 +1,1 @@
+"""The server product: applications, routing, requests, responses, runners."""

@@ -1,0 +1,462 @@
+"""Application: routes, middlewares, state, signals, lifespan; the request entry point.
+
+The middleware chain for a route is composed once and cached; a handler with no middleware is
+called directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import warnings
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    MutableMapping,
+    Sequence,
+)
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+
+from surge.server.exceptions import HTTPException
+from surge.server.routing.router import UrlDispatcher
+from surge.server.signals import Signal
+
+if TYPE_CHECKING:
+    from surge.server.request import Request
+    from surge.server.response import StreamResponse
+    from surge.server.routing.match import UrlMappingMatchInfo
+
+__all__ = ["AppKey", "Application", "CleanupContext", "lifespanContext"]
+
+_T = TypeVar("_T")
+Handler = Callable[["Request"], Awaitable["StreamResponse"]]
+Middleware = Callable[["Request", Handler], Awaitable["StreamResponse"]]
+web_logger = logging.getLogger("surge.web")
+
+
+class AppKey(Generic[_T]):
+    """A typed key for application state: ``DB = web.AppKey("db", Pool)``; ``app[DB]``."""
+
+    __slots__ = ("_name", "_t")
+
+    def __init__(self, name: str, t: type[_T] | None = None) -> None:
+        frame = inspect.currentframe()
+        module = ""
+        if frame is not None and frame.f_back is not None:
+            module = frame.f_back.f_globals.get("__name__", "")
+        self._name = f"{module}.{name}" if module and module != "__main__" else name
+        self._t = t
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, AppKey):
+            return self._name < other._name
+        return True
+
+    def __repr__(self) -> str:
+        t = self._t
+        tname = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
+        return f"<AppKey({self._name}, type={tname})>"
+
+
+class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
+    """``app.cleanup_ctx``: async generators run to their ``yield`` at startup, resumed at cleanup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._running: list[AsyncIterator[None]] = []
+
+    async def _on_startup(self, app: Application) -> None:
+        for factory in self:
+            iterator = factory(app)
+            if hasattr(iterator, "__aenter__") and not hasattr(iterator, "__anext__"):
+                iterator = _cm_as_iterator(iterator)
+            await iterator.__anext__()
+            self._running.append(iterator)
+
+    async def _on_cleanup(self, app: Application) -> None:
+        errors: list[BaseException] = []
+        for iterator in reversed(self._running):
+            try:
+                await iterator.__anext__()
+            except StopAsyncIteration:
+                pass
+            except Exception as exc:
+                errors.append(exc)
+            else:
+                errors.append(RuntimeError(f"{iterator!r} has more than one 'yield'"))
+        self._running.clear()
+        if errors:
+            if len(errors) == 1:
+                raise errors[0]
+            raise ExceptionGroup("Multiple errors on cleanup stage", cast(list[Exception], errors))
+
+
+async def _cm_as_iterator(cm: Any) -> AsyncIterator[None]:
+    async with cm:
+        yield
+
+
+def lifespanContext(func: Callable[[Application], Any]) -> Callable[[Application], Any]:
+    """Mark an async generator ``async def lifespan(app): ...; yield; ...`` as a lifespan.
+
+    The code before ``yield`` runs at startup, the rest at cleanup:
+    ``web.Application(lifespan=lifespan)``.
+    """
+    return func
+
+
+class Application(MutableMapping[Any, Any]):
+    """A web application: ``app = web.Application(middlewares=[...])``."""
+
+    def __init__(
+        self,
+        *,
+        logger: logging.Logger = web_logger,
+        middlewares: Sequence[Middleware] = (),
+        handler_args: dict[str, Any] | None = None,
+        client_max_size: int = 1024**2,
+        loop: Any = None,
+        debug: Any = ...,
+        lifespan: Callable[[Application], Any] | None = None,
+        client_max_cache_size: int | None = None,
+        compress: bool = True,
+    ) -> None:
+        self._router = UrlDispatcher()
+        self._handler_args = handler_args
+        self.logger = logger
+        self._middlewares: _MiddlewareList = _MiddlewareList(middlewares)
+        self._state: dict[Any, Any] = {}
+        self._frozen = False
+        self._pre_frozen = False
+        self._subapps: list[Application] = []
+        self._client_max_size = client_max_size
+        # Connections kept idle per client: accepted for the spec's "Performance" example,
+        # it bounds how many keep-alive connections the server holds open at once.
+        self._client_max_cache_size = client_max_cache_size
+        self._compress = compress
+        self._debug = debug
+        self._on_response_prepare: Signal = Signal(self)
+        self._on_startup: Signal = Signal(self)
+        self._on_shutdown: Signal = Signal(self)
+        self._on_cleanup: Signal = Signal(self)
+        self._on_request_start: Signal = Signal(self)
+        self._on_request_match: Signal = Signal(self)
+        self._on_exception: Signal = Signal(self)
+        self._cleanup_ctx = CleanupContext()
+        self._on_startup.append(self._cleanup_ctx._on_startup)
+        self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
+        self._chains: dict[Any, Handler] = {}
+        self._exception_arity: dict[Any, int] = {}
+        if lifespan is not None:
+            self._cleanup_ctx.append(lifespan)
+
+    def __init_subclass__(cls: type[Application]) -> None:
+        raise TypeError(f"Inheritance class {cls.__name__} from web.Application is forbidden")
+
+    def __repr__(self) -> str:
+        return f"<Application 0x{id(self):x}>"
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # state -----------------------------------------------------------------------------------
+
+    @overload
+    def __getitem__(self, key: AppKey[_T]) -> _T: ...
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+    def __getitem__(self, key: Any) -> Any:
+        return self._state[key]
+
+    def _check_frozen(self) -> None:
+        if self._frozen:
+            raise RuntimeError("Changing state of started or joined application is forbidden")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_frozen()
+        self._state[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        self._check_frozen()
+        del self._state[key]
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._state)
+
+    # properties ------------------------------------------------------------------------------
+
+    @property
+    def router(self) -> UrlDispatcher:
+        return self._router
+
+    @property
+    def middlewares(self) -> _MiddlewareList:
+        return self._middlewares
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    @property
+    def pre_frozen(self) -> bool:
+        return self._pre_frozen
+
+    @property
+    def debug(self) -> bool:
+        return bool(self._debug) if self._debug is not ... else False
+
+    @property
+    def on_response_prepare(self) -> Signal:
+        return self._on_response_prepare
+
+    @property
+    def on_startup(self) -> Signal:
+        return self._on_startup
+
+    @property
+    def on_shutdown(self) -> Signal:
+        return self._on_shutdown
+
+    @property
+    def on_cleanup(self) -> Signal:
+        return self._on_cleanup
+
+    @property
+    def on_request_start(self) -> Signal:
+        """Callbacks ``async def cb(request)`` run when a request arrives, before routing."""
+        return self._on_request_start
+
+    @property
+    def on_request_match(self) -> Signal:
+        """Callbacks ``async def cb(request, match_info)`` run once the route is known."""
+        return self._on_request_match
+
+    @property
+    def on_exception(self) -> Signal:
+        """Exception handlers that may turn an error into a response.
+
+        ``async def h(request, exc)`` gets every exception a handler raised and returns a
+        response, or ``None`` to pass. ``async def h(request)`` (the short form) is called
+        on errors too, and its response is used only when its status equals the error's
+        status: a JSON 404 handler answers 404s and leaves 405s alone.
+        """
+        return self._on_exception
+
+    @property
+    def cleanup_ctx(self) -> CleanupContext:
+        return self._cleanup_ctx
+
+    # composition -----------------------------------------------------------------------------
+
+    def add_routes(self, routes: Any) -> list[Any]:
+        return self._router.add_routes(routes)
+
+    def add_subapp(self, prefix: str, subapp: Application) -> Any:
+        from surge.server.routing.subapps import add_subapp
+
+        return add_subapp(self, prefix, subapp)
+
+    def add_domain(self, domain: str, subapp: Application) -> Any:
+        from surge.server.routing.subapps import add_domain
+
+        return add_domain(self, domain, subapp)
+
+    def pre_freeze(self) -> None:
+        if self._pre_frozen:
+            return
+        self._pre_frozen = True
+        self._middlewares.freeze()
+        self._router.freeze()
+        for signal in (
+            self._on_response_prepare,
+            self._on_startup,
+            self._on_shutdown,
+            self._on_cleanup,
+            self._on_request_start,
+            self._on_request_match,
+            self._on_exception,
+        ):
+            signal.freeze()
+        for subapp in self._subapps:
+            subapp.pre_freeze()
+
+    def freeze(self) -> None:
+        if self._frozen:
+            return
+        self.pre_freeze()
+        self._frozen = True
+        for subapp in self._subapps:
+            subapp.freeze()
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        await self.on_startup.send(self)
+
+    async def shutdown(self) -> None:
+        await self.on_shutdown.send(self)
+
+    async def cleanup(self) -> None:
+        await self.on_cleanup.send(self)
+
+    def _make_handler(
+        self, *, loop: Any = None, access_log_class: Any = None, **kwargs: Any
+    ) -> Any:
+        from surge.server.server import Server
+
+        self.freeze()
+        if access_log_class is not None:
+            kwargs["access_log_class"] = access_log_class
+        return Server(self._handle, request_factory=self._make_request, **kwargs)
+
+    def _make_request(self, head: Any, payload: Any, protocol: Any) -> Request:
+        from surge.server.request import Request
+
+        return Request(
+            head,
+            payload,
+            protocol,
+            protocol,
+            None,
+            protocol._loop,
+            client_max_size=self._client_max_size,
+        )
+
+    # handling --------------------------------------------------------------------------------
+
+    async def _handle(self, request: Request) -> StreamResponse:
+        if self._on_request_start:
+            for hook in self._on_request_start:
+                await hook(request)
+        match_info = self._router.resolve_path(request.method, request.path)
+        match_info.add_app(self)
+        match_info.freeze()
+        request._match_info = match_info
+        if self._on_request_match:
+            for hook in self._on_request_match:
+                await hook(request, match_info)
+        if request._head.expect:
+            expect_response = await match_info.expect_handler(request)
+            if expect_response is not None:
+                return cast("StreamResponse", expect_response)
+        handler = self._chain_for(match_info)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            if self._on_exception:
+                replacement = await self._handle_exception(request, exc)
+                if replacement is not None:
+                    return replacement
+            raise
+        if response is None:
+            raise RuntimeError(
+                f"Missing return statement on request handler {match_info.handler!r}"
+            )
+        return response
+
+    def _chain_for(self, match_info: UrlMappingMatchInfo) -> Handler:
+        apps = match_info.apps
+        key = (match_info.route, apps)
+        chain = self._chains.get(key)
+        if chain is None:
+            chain = match_info.handler
+            middlewares = [mw for app in apps for mw in app._middlewares]
+            for mw in reversed(middlewares):
+                chain = _Next(mw, chain)
+            if len(self._chains) < 10_000:
+                self._chains[key] = chain
+        return chain
+
+    async def _handle_exception(self, request: Request, exc: Exception) -> StreamResponse | None:
+        status = exc.status if isinstance(exc, HTTPException) else 500
+        for hook in self._on_exception:
+            arity = self._exception_arity.get(hook)
+            if arity is None:
+                arity = self._exception_arity[hook] = _positional_arity(hook)
+            if arity >= 2:
+                response = await hook(request, exc)
+                if response is not None:
+                    return cast("StreamResponse", response)
+            else:
+                response = await hook(request)
+                if response is not None and response.status == status:
+                    return cast("StreamResponse", response)
+        return None
+
+
+class _Next:
+    """One link of a middleware chain: ``mw(request, next_handler)``."""
+
+    __slots__ = ("_handler", "_middleware")
+
+    def __init__(self, middleware: Middleware, handler: Handler) -> None:
+        self._middleware = middleware
+        self._handler = handler
+
+    def __call__(self, request: Request) -> Awaitable[StreamResponse]:
+        return self._middleware(request, self._handler)
+
+
+class _MiddlewareList(list[Middleware]):
+    def __init__(self, items: Sequence[Middleware] = ()) -> None:
+        super().__init__()
+        self._frozen = False
+        for item in items:
+            self.append(item)
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def _check(self) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot modify frozen list.")
+
+    def append(self, item: Middleware) -> None:
+        self._check()
+        if getattr(item, "__middleware_version__", 1) != 1:
+            warnings.warn(f"old-style middleware {item!r}", DeprecationWarning, stacklevel=2)
+        super().append(item)
+
+    def extend(self, items: Any) -> None:
+        for item in items:
+            self.append(item)
+
+    def insert(self, index: Any, item: Middleware) -> None:
+        self._check()
+        super().insert(index, item)
+
+    def remove(self, item: Middleware) -> None:
+        self._check()
+        super().remove(item)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check()
+        super().__setitem__(index, value)
+
+    def __delitem__(self, index: Any) -> None:
+        self._check()
+        super().__delitem__(index)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+
+def _positional_arity(func: Callable[..., Any]) -> int:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return 2
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))

@@ -1,0 +1,439 @@
+"""HTTP/1.1 server connection: llhttp parsing, pipelining, keep-alive, flow control, framing.
+
+Invariants:
+- Requests on one connection are handled one at a time, responses leave in request order;
+  at most ``max_pipelined`` parsed requests wait, after which reading pauses.
+- A protocol error answers ``error.status`` and closes; nothing after the fault is handled.
+- ``write`` puts bytes on the transport at once and returns an awaitable for flow control, so an
+  un-awaited write is still delivered in order.
+- One task per burst of requests (not per request); eager start where the loop supports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import deque
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict
+
+from surge.http.errors import HttpProtocolError
+from surge.http.h1.parser import H1RequestParser, RequestHead
+from surge.http.h1.writer import LAST_CHUNK, chunk, serialize_response_head, status_reason
+from surge.net.streams import EMPTY_PAYLOAD, StreamReader
+from surge.server.dates import http_date_now
+
+if TYPE_CHECKING:
+    from surge.server.request import BaseRequest
+    from surge.server.server import Server
+
+__all__ = ["H1ServerProtocol"]
+
+_EAGER = sys.version_info >= (3, 12)
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+class _Ready:
+    """An awaitable that is already done: what ``write`` returns when no drain is needed."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+READY = _Ready()
+
+
+class H1ServerProtocol(asyncio.Protocol):
+    __slots__ = (
+        "_chunked",
+        "_closing",
+        "_drain_waiter",
+        "_eof_sent",
+        "_head_only",
+        "_head_started",
+        "_keep_alive",
+        "_last_activity",
+        "_loop",
+        "_parser",
+        "_paused_reading",
+        "_paused_writing",
+        "_queue",
+        "_receiving",
+        "_request",
+        "_server",
+        "_task",
+        "_timer",
+        "_upgrade_tail",
+        "_upgraded",
+        "transport",
+    )
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._loop = server.loop
+        self.transport: asyncio.Transport | None = None
+        self._parser = H1RequestParser(
+            self,
+            max_line_size=server.max_line_size,
+            max_field_size=server.max_field_size,
+            max_headers=server.max_headers,
+        )
+        self._queue: deque[BaseRequest] = deque()
+        self._receiving: StreamReader | None = None
+        self._request: BaseRequest | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._paused_reading = False
+        self._paused_writing = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_activity = 0.0
+        self._head_started: float | None = None
+        self._upgraded = False
+        self._upgrade_tail = b""
+        # Framing of the response being written.
+        self._keep_alive = True
+        self._chunked = False
+        self._head_only = False
+        self._eof_sent = True
+
+    # asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._server.connection_made(self)
+        now = self._loop.time()
+        self._last_activity = now
+        self._head_started = now
+        self._arm_timer(now + min(self._server.keepalive_timeout, self._server.header_timeout))
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._closing = True
+        self._server.connection_lost(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._receiving is not None:
+            self._receiving.set_exception(ConnectionResetError("Connection lost"))
+            self._receiving = None
+        for request in self._queue:
+            request._connection_lost()
+        self._queue.clear()
+        if self._request is not None:
+            self._request._connection_lost()
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ConnectionResetError("Connection lost"))
+        self.transport = None
+
+    def pause_writing(self) -> None:
+        self._paused_writing = True
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgraded:
+            self._upgrade_tail += data
+            return
+        if self._closing:
+            return
+        if self._head_started is None:
+            self._head_started = self._loop.time()
+        try:
+            offset = self._parser.feed(data)
+        except HttpProtocolError as exc:
+            self._protocol_error(exc)
+            return
+        if offset is not None:
+            # The rest belongs to whatever protocol the handler switches to; stop parsing.
+            self._upgraded = True
+            self._upgrade_tail = data[offset:]
+            if self._receiving is not None:
+                self._receiving.feed_eof()
+                self._receiving = None
+        if self._task is None and self._queue:
+            self._start()
+
+    def eof_received(self) -> bool | None:
+        if self._receiving is not None:
+            self._receiving.set_exception(ConnectionResetError("Connection closed mid-body"))
+            self._receiving = None
+        if self._task is None:
+            self._close()
+        return True  # keep the write side open to finish responses in flight
+
+    # RequestSink (called by the parser) ----------------------------------------------------
+
+    def on_request(self, head: RequestHead) -> None:
+        self._head_started = None
+        server = self._server
+        if head.has_body or head.upgrade:
+            payload = StreamReader(self, server.read_bufsize, loop=self._loop)
+            self._receiving = payload
+        else:
+            payload = EMPTY_PAYLOAD
+        request = server.request_factory(head, payload, self)
+        self._queue.append(request)
+        if len(self._queue) > server.max_pipelined and not self._paused_reading:
+            self.pause_reading()
+
+    def on_body(self, data: bytes) -> None:
+        receiving = self._receiving
+        if receiving is not None:
+            receiving.feed_data(data)
+
+    def on_request_complete(self) -> None:
+        receiving = self._receiving
+        if receiving is not None:
+            self._receiving = None
+            receiving.feed_eof()
+
+    # FlowControl (called by the body StreamReader) -----------------------------------------
+
+    def pause_reading(self) -> None:
+        if not self._paused_reading and self.transport is not None:
+            self._paused_reading = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._paused_reading and self.transport is not None:
+            self._paused_reading = False
+            self.transport.resume_reading()
+
+    # Request handling ----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        coro = self._handle_queue()
+        if _EAGER:
+            self._task = asyncio.Task(coro, loop=self._loop, eager_start=True)  # type: ignore[call-arg]
+            if self._task.done():
+                self._task = None
+        else:
+            self._task = self._loop.create_task(coro)
+
+    async def _handle_queue(self) -> None:
+        queue = self._queue
+        server = self._server
+        try:
+            while queue and not self._closing:
+                request = queue.popleft()
+                if self._paused_reading and len(queue) <= server.max_pipelined // 2:
+                    self.resume_reading()
+                self._request = request
+                await server.respond(request)
+                self._request = None
+                if not self._finish_message(request):
+                    return
+        finally:
+            self._task = None
+            self._last_activity = self._loop.time()
+
+    def _finish_message(self, request: BaseRequest) -> bool:
+        """After a response: keep the connection for the next request, or close it."""
+        if self._closing or self.transport is None:
+            return False
+        if not self._keep_alive or self._upgraded:
+            self._close()
+            return False
+        if not request._payload.is_eof():
+            # The handler left part of the body unread; we cannot find the next request.
+            self._close()
+            return False
+        if self._paused_reading and not self._queue:
+            self.resume_reading()
+        return True
+
+    def _protocol_error(self, exc: HttpProtocolError) -> None:
+        self._server.log_protocol_error(self, exc)
+        if self._receiving is not None:
+            self._receiving.set_exception(ConnectionResetError(exc.message))
+            self._receiving = None
+        if self._task is None and self.transport is not None:
+            body = f"{exc.status} {exc.reason}: {exc.message}".encode("utf-8", "replace")
+            head = serialize_response_head(
+                (1, 1),
+                exc.status,
+                exc.reason,
+                (
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Connection", "close"),
+                    ("Date", http_date_now()),
+                ),
+            )
+            self.transport.write(head + body)
+        # Requests parsed before the fault are still answered; then the connection closes.
+        self._closing = True
+        self._keep_alive = False
+        if self._task is None:
+            self._close()
+
+    def _close(self) -> None:
+        self._closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def close_idle(self) -> bool:
+        """Close the connection if no request is in progress (graceful shutdown)."""
+        if self._task is None and not self._queue:
+            self._close()
+            return True
+        self._keep_alive = False
+        return False
+
+    # Timeouts --------------------------------------------------------------------------------
+
+    def _arm_timer(self, when: float) -> None:
+        self._timer = self._loop.call_at(when, self._check_timeouts)
+
+    def _check_timeouts(self) -> None:
+        self._timer = None
+        if self._closing or self.transport is None:
+            return
+        server = self._server
+        now = self._loop.time()
+        if self._head_started is not None and self._task is None:
+            deadline = self._head_started + server.header_timeout
+            if self._parser.in_head and now >= deadline:
+                self._close()  # slow client: the head did not arrive in time
+                return
+        else:
+            deadline = now + server.header_timeout
+        if self._task is None and not self._queue and not self._parser.in_head:
+            idle_deadline = self._last_activity + server.keepalive_timeout
+            if now >= idle_deadline:
+                self._close()
+                return
+            deadline = min(deadline, idle_deadline)
+        elif self._task is not None:
+            deadline = now + server.keepalive_timeout
+        self._arm_timer(max(deadline, now + 0.05))
+
+    # ResponseWriter (called by StreamResponse) -------------------------------------------
+
+    @property
+    def writer_closing(self) -> bool:
+        return self._closing or self.transport is None or self.transport.is_closing()
+
+    def send_head(
+        self,
+        request: BaseRequest,
+        status: int,
+        reason: str | None,
+        headers: CIMultiDict[str],
+        *,
+        keep_alive: bool | None,
+        chunked: bool,
+        body: bytes | None = None,
+    ) -> None:
+        """Write the response head (and ``body``, when the whole body is known).
+
+        Decides the framing: Content-Length when known, else chunked on HTTP/1.1, else the
+        body ends when the connection closes. Adds Date and Connection as needed.
+        """
+        version = request._head.version
+        keep = (
+            request._head.keep_alive
+            and keep_alive is not False
+            and not self._closing
+            and not self._server.shutting_down
+        )
+        head_only = request._head.method == "HEAD" or status in _NO_BODY_STATUS or status < 200
+        self._head_only = head_only
+        self._chunked = False
+        if "Content-Length" in headers:
+            if chunked:
+                del headers["Content-Length"]
+                self._chunked = True
+        elif body is not None:
+            if not head_only or request._head.method == "HEAD":
+                headers["Content-Length"] = str(len(body))
+        elif not head_only:
+            if chunked or version >= (1, 1):
+                self._chunked = True
+            else:
+                keep = False
+        if self._chunked:
+            headers["Transfer-Encoding"] = "chunked"
+        if "Date" not in headers:
+            headers["Date"] = http_date_now()
+        if keep:
+            if version < (1, 1):
+                headers["Connection"] = "keep-alive"
+        else:
+            headers["Connection"] = "close"
+        self._keep_alive = keep
+        self._eof_sent = False
+        data = serialize_response_head(
+            version, status, reason or status_reason(status), headers.items()
+        )
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        if body is not None:
+            self._eof_sent = True
+            if body and not head_only:
+                data += body
+        transport.write(data)
+
+    def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        if data and not self._head_only:
+            transport.write(chunk(data) if self._chunked else data)
+        return self._drain_awaitable()
+
+    def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        self._eof_sent = True
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._head_only:
+            return
+        if self._chunked:
+            transport.write(chunk(data) + LAST_CHUNK)
+        elif data:
+            transport.write(data)
+
+    def _drain_awaitable(self) -> _Ready | asyncio.Future[None]:
+        if not self._paused_writing:
+            return READY
+        waiter = self._drain_waiter
+        if waiter is None:
+            waiter = self._drain_waiter = self._loop.create_future()
+        return waiter
+
+    async def drain(self) -> None:
+        if self.transport is None:
+            raise ConnectionResetError("Connection lost")
+        await self._drain_awaitable()
+
+    def send_continue(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    # Upgrade hand-off ------------------------------------------------------------------------
+
+    def take_over(self) -> tuple[asyncio.Transport, bytes]:
+        """Hand the transport and any bytes after the upgrade request to another protocol."""
+        assert self.transport is not None
+        self._upgraded = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        tail, self._upgrade_tail = self._upgrade_tail, b""
+        return self.transport, tail

@@ -1,0 +1,571 @@
+"""StreamResponse, Response and json_response: what handlers return.
+
+A response is written through ``request._writer`` (the connection's framing: HTTP/1.1 now,
+an HTTP/2 stream later). ``Response`` with a known body leaves in a single write.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from email.utils import formatdate, parsedate_to_datetime
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, istr
+
+from surge.http.h1.writer import status_reason
+
+if TYPE_CHECKING:
+    from surge.server.request import BaseRequest
+
+__all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
+
+JSONEncoder = Callable[[Any], str]
+LooseHeaders = Mapping[str, str] | Mapping[istr, str] | CIMultiDict[str] | Any
+
+_CONTENT_TYPE = istr("Content-Type")
+_CONTENT_LENGTH = istr("Content-Length")
+
+
+class ContentCoding(enum.Enum):
+    deflate = "deflate"
+    gzip = "gzip"
+    identity = "identity"
+    br = "br"
+    zstd = "zstd"
+
+
+class StreamResponse:
+    """A response whose body the handler writes piece by piece after ``prepare``.
+
+    Example::
+
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"chunk")
+        await resp.write_eof()
+    """
+
+    _body: bytes | None = None
+    _length_check = True
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: LooseHeaders | None = None,
+    ) -> None:
+        self._status = int(status)
+        self._reason = reason
+        self._headers: CIMultiDict[str] = (
+            CIMultiDict(headers) if headers is not None else CIMultiDict()
+        )
+        self._cookies: SimpleCookie | None = None
+        self._req: BaseRequest | None = None
+        self._writer: Any = None
+        self._eof_sent = False
+        self._keep_alive: bool | None = None
+        self._chunked = False
+        self._compression: bool = False
+        self._compression_force: ContentCoding | None = None
+        self._body_length = 0
+        self._state: dict[str, Any] | None = None
+        self._must_be_empty_body: bool | None = None
+
+    def __repr__(self) -> str:
+        info = "eof" if self._eof_sent else ("not prepared" if not self.prepared else "prepared")
+        return f"<{type(self).__name__} {self.status} {self.reason} {info}>"
+
+    # mapping of user state, like aiohttp's
+    def __getitem__(self, key: str) -> Any:
+        return (self._state or {})[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self._state is None:
+            self._state = {}
+        self._state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del (self._state or {})[key]
+
+    def __len__(self) -> int:
+        return len(self._state or {})
+
+    def __iter__(self) -> Any:
+        return iter(self._state or {})
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    # status ----------------------------------------------------------------------------------
+
+    @property
+    def prepared(self) -> bool:
+        return self._eof_sent or self._writer is not None
+
+    @property
+    def task(self) -> Any:
+        return self._req.task if self._req is not None else None
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        return self._reason if self._reason is not None else status_reason(self._status)
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        if self.prepared:
+            raise RuntimeError(
+                "Cannot change the response status code after the headers have been sent"
+            )
+        self._status = int(status)
+        self._reason = reason
+
+    @property
+    def keep_alive(self) -> bool | None:
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        self._keep_alive = False
+
+    @property
+    def body_length(self) -> int:
+        return self._body_length
+
+    @property
+    def output_length(self) -> int:
+        return self._body_length
+
+    @property
+    def chunked(self) -> bool:
+        return self._chunked
+
+    @property
+    def compression(self) -> bool:
+        return self._compression
+
+    def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
+        if _CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        self._chunked = True
+
+    def enable_compression(
+        self, force: ContentCoding | bool | None = None, strategy: int | None = None
+    ) -> None:
+        if isinstance(force, bool):
+            force = ContentCoding.deflate if force else ContentCoding.identity
+        self._compression = True
+        self._compression_force = force
+
+    # headers ---------------------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._headers
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+        partitioned: bool | None = None,
+    ) -> None:
+        """Set a cookie; ``max_age``, ``expires`` and the flags map to its attributes."""
+        cookies = self.cookies
+        old = cookies.get(name)
+        if old is not None and old.coded_value == "":
+            cookies.pop(name, None)
+        cookies[name] = value
+        morsel = cookies[name]
+        if expires is not None:
+            morsel["expires"] = expires
+        elif morsel.get("expires") == "Thu, 01 Jan 1970 00:00:00 GMT":
+            del morsel["expires"]
+        if domain is not None:
+            morsel["domain"] = domain
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        elif "max-age" in morsel:
+            del morsel["max-age"]
+        morsel["path"] = path
+        if secure is not None:
+            morsel["secure"] = secure
+        if httponly is not None:
+            morsel["httponly"] = httponly
+        if version is not None:
+            morsel["version"] = version
+        if samesite is not None:
+            morsel["samesite"] = samesite
+        if partitioned:
+            Morsel._reserved.setdefault("partitioned", "Partitioned")  # type: ignore[attr-defined]
+            Morsel._flags.add("partitioned")  # type: ignore[attr-defined]
+            morsel["partitioned"] = True
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Ask the client to delete a cookie (an expired, empty one)."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get(_CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enabled")
+            self._headers[_CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(_CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        raw = self._headers.get(_CONTENT_TYPE)
+        if raw is None:
+            return "application/octet-stream"
+        return raw.partition(";")[0].strip().lower()
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        charset = self.charset
+        value = str(value)
+        self._headers[_CONTENT_TYPE] = f"{value}; charset={charset}" if charset else value
+
+    @property
+    def charset(self) -> str | None:
+        raw = self._headers.get(_CONTENT_TYPE)
+        if raw is None:
+            return None
+        for param in raw.split(";")[1:]:
+            key, _, val = param.partition("=")
+            if key.strip().lower() == "charset":
+                return val.strip().strip('"').lower()
+        return None
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype = self.content_type
+        if ctype == "application/octet-stream" and _CONTENT_TYPE not in self._headers:
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, setup content_type first"
+            )
+        if value is None:
+            self._headers[_CONTENT_TYPE] = ctype
+        else:
+            self._headers[_CONTENT_TYPE] = f"{ctype}; charset={value.lower()}"
+
+    @property
+    def last_modified(self) -> datetime.datetime | None:
+        value = self._headers.get("Last-Modified")
+        if value is None:
+            return None
+        try:
+            return parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+
+    @last_modified.setter
+    def last_modified(self, value: int | float | datetime.datetime | str | None) -> None:
+        if value is None:
+            self._headers.pop("Last-Modified", None)
+        elif isinstance(value, int | float):
+            self._headers["Last-Modified"] = formatdate(math.ceil(value), usegmt=True)
+        elif isinstance(value, datetime.datetime):
+            self._headers["Last-Modified"] = formatdate(value.timestamp(), usegmt=True)
+        elif isinstance(value, str):
+            self._headers["Last-Modified"] = value
+        else:
+            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
+
+    @property
+    def etag(self) -> Any:
+        from surge.http.conditional import ETag, parse_etag
+
+        value = self._headers.get("ETag")
+        if value is None:
+            return None
+        return parse_etag(value) or ETag(value=value)
+
+    @etag.setter
+    def etag(self, value: Any) -> None:
+        from surge.http.conditional import ETag, format_etag
+
+        if value is None:
+            self._headers.pop("ETag", None)
+        elif isinstance(value, str) and value != "*":
+            self._headers["ETag"] = format_etag(ETag(value=value))
+        elif isinstance(value, ETag):
+            self._headers["ETag"] = format_etag(value)
+        elif value == "*":
+            self._headers["ETag"] = "*"
+        else:
+            raise ValueError(f"Unsupported etag type: {type(value).__name__}")
+
+    # writing ---------------------------------------------------------------------------------
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        """Send the status line and headers; returns the body writer."""
+        if self._eof_sent:
+            return None
+        if self._writer is not None:
+            return self._writer
+        self._req = request
+        if request._prepare_hooks:
+            await request._on_response_prepare(self)
+        self._writer = request._writer
+        self._send_head(request, None)
+        return self._writer
+
+    def _cookie_headers(self) -> None:
+        if self._cookies:
+            add = self._headers.add
+            for morsel in self._cookies.values():
+                add("Set-Cookie", morsel.OutputString())
+
+    def _send_head(self, request: BaseRequest, body: bytes | None) -> None:
+        if self._cookies:
+            self._cookie_headers()
+        if self._compression:
+            body = self._compress(request, body)
+        request._writer.send_head(
+            request,
+            self._status,
+            self._reason,
+            self._headers,
+            keep_alive=self._keep_alive,
+            chunked=self._chunked,
+            body=body,
+        )
+
+    def _compress(self, request: BaseRequest, body: bytes | None) -> bytes | None:
+        # Compression arrives with the content issue; until then identity is sent.
+        return body
+
+    def write(self, data: bytes | bytearray | memoryview) -> Awaitable[None]:
+        """Send ``data`` at once; await the result to respect flow control.
+
+        The bytes leave even when the result is not awaited, so
+        ``response.write(b"...")`` followed by ``await response.drain()`` works.
+        """
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        if self._writer is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        if not isinstance(data, bytes):
+            if isinstance(data, bytearray | memoryview):
+                data = bytes(data)
+            else:
+                raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        self._body_length += len(data)
+        result: Awaitable[None] = self._writer.write(data)
+        return result
+
+    async def drain(self) -> None:
+        if self._writer is None:
+            raise RuntimeError("Response has not been started")
+        await self._writer.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        if self._writer is None:
+            raise RuntimeError("Response has not been started")
+        self._body_length += len(data)
+        self._writer.write_eof(data)
+        self._eof_sent = True
+
+
+class Response(StreamResponse):
+    """A response whose whole body is known: ``text``, ``body`` (bytes or str) or nothing.
+
+    ``web.Response("Unauthorized", status=401)`` takes the body positionally, as aiohttp does.
+    """
+
+    def __init__(
+        self,
+        body: Any = None,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: LooseHeaders | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+        zlib_executor_size: int | None = None,
+        zlib_executor: Any = None,
+    ) -> None:
+        if body is not None and text is not None:
+            raise ValueError("body and text are not allowed together")
+        super().__init__(status=status, reason=reason, headers=headers)
+        hdrs = self._headers
+        if text is not None:
+            if _CONTENT_TYPE in hdrs:
+                if content_type or charset:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params is forbidden"
+                    )
+            else:
+                if not isinstance(text, str):
+                    raise TypeError(f"text argument must be str ({type(text)!r})")
+                if content_type is None:
+                    content_type = "text/plain"
+                hdrs[_CONTENT_TYPE] = f"{content_type}; charset={charset or 'utf-8'}"
+                self._body = text.encode(charset or "utf-8")
+                return
+            self.text = text
+            return
+        if _CONTENT_TYPE in hdrs:
+            if content_type is not None or charset is not None:
+                raise ValueError(
+                    "passing both Content-Type header and content_type or charset params is forbidden"
+                )
+        elif content_type is not None:
+            hdrs[_CONTENT_TYPE] = f"{content_type}; charset={charset}" if charset else content_type
+        elif charset is not None:
+            hdrs[_CONTENT_TYPE] = f"application/octet-stream; charset={charset}"
+        if body is not None:
+            self.body = body
+
+    @property
+    def body(self) -> bytes | None:
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        if value is None:
+            self._body = None
+        elif isinstance(value, bytes):
+            self._body = value
+        elif isinstance(value, bytearray | memoryview):
+            self._body = bytes(value)
+        elif isinstance(value, str):
+            charset = self.charset or "utf-8"
+            if _CONTENT_TYPE not in self._headers:
+                self._headers[_CONTENT_TYPE] = f"text/plain; charset={charset}"
+            self._body = value.encode(charset)
+        else:
+            raise ValueError(f"Unsupported body type {type(value).__name__}")
+
+    @property
+    def text(self) -> str | None:
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text)!r})")
+        if _CONTENT_TYPE not in self._headers:
+            self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        self._body = text.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        if self._chunked:
+            return None
+        if _CONTENT_LENGTH in self._headers:
+            return super().content_length
+        return len(self._body) if self._body is not None else 0
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("Content length is set automatically")
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        if self._eof_sent:
+            return None
+        if self._writer is not None:
+            return self._writer
+        self._req = request
+        if request._prepare_hooks:
+            await request._on_response_prepare(self)
+        writer = self._writer = request._writer
+        body = self._body
+        if self._chunked:
+            self._send_head(request, None)
+            if body:
+                writer.write(body)
+            writer.write_eof()
+        else:
+            self._send_head(request, body if body is not None else b"")
+        self._body_length = len(body) if body else 0
+        self._eof_sent = True
+        return writer
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        await super().write_eof(data)
+
+
+def json_response(
+    data: Any = None,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: LooseHeaders | None = None,
+    content_type: str = "application/json",
+    dumps: JSONEncoder = json.dumps,
+) -> Response:
+    """A ``Response`` holding ``dumps(data)`` as ``application/json``."""
+    if data is not None:
+        if text or body:
+            raise ValueError("only one of data, text, or body should be specified")
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )

@@ -1,0 +1,1 @@
+"""URL routing: resources, routes, converters, the dispatcher, route tables and views."""

@@ -1,0 +1,297 @@
+"""UrlDispatcher: ``app.router``. Finds the route for a method and decoded path.
+
+Plain paths are a dict lookup; dynamic resources are bucketed by their first literal segment
+so a request never scans every resource. Resources keep aiohttp's rule: the first registered
+resource whose path matches wins, and 405 is answered only if no resource takes the method.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from surge.server.routing.match import MatchInfoError, UrlMappingMatchInfo
+from surge.server.routing.resources import (
+    _ROUTE_NAME_RE,
+    METH_ANY,
+    AbstractResource,
+    AbstractRoute,
+    DynamicResource,
+    PlainResource,
+    Resource,
+    ResourceRoute,
+)
+
+if TYPE_CHECKING:
+    from surge.server.request import Request
+
+__all__ = ["UrlDispatcher"]
+
+_H = TypeVar("_H", bound=Callable[..., Any])
+_HAS_PARAM = re.compile(r"\{[^{}]*\}")
+
+
+def _first_segment(path: str) -> str | None:
+    """The first path segment when it is literal (no parameter), else ``None``."""
+    segment = path[1:].partition("/")[0]
+    return None if "{" in segment or "}" in segment else segment
+
+
+class UrlDispatcher(Mapping[str, AbstractResource]):
+    """The router: holds resources in order and resolves requests to routes.
+
+    It is also a mapping of resource names (``router['user_detail'].url_for(user_id=42)``),
+    and ``router.get('/path')`` / ``router.post('/path')`` are route decorators (a name can
+    never start with ``/``, so ``router.get('name')`` stays a lookup).
+    """
+
+    def __init__(self) -> None:
+        self._resources: list[AbstractResource] = []
+        self._named: dict[str, AbstractResource] = {}
+        self._plain: dict[str, PlainResource] = {}
+        self._buckets: dict[str, list[AbstractResource]] = {}
+        self._wild: list[AbstractResource] = []  # first segment is dynamic, or a prefix resource
+        self._frozen = False
+
+    # building ------------------------------------------------------------------------------
+
+    def register_resource(self, resource: AbstractResource) -> None:
+        assert isinstance(resource, AbstractResource), (
+            f"Instance of AbstractResource class is required, got {resource!r}"
+        )
+        if self._frozen:
+            raise RuntimeError("Cannot register a resource into frozen router.")
+        name = resource.name
+        if name is not None:
+            if not _ROUTE_NAME_RE.match(name) and not all(
+                part.isidentifier() and not keyword.iskeyword(part)
+                for part in re.split(r"[.:-]", name)
+            ):
+                raise ValueError(
+                    f"Incorrect route name {name!r}, the name should be a sequence of python "
+                    "identifiers separated by dash, dot or column"
+                )
+            if name in self._named:
+                raise ValueError(f"Duplicate {name!r}, already handled by {self._named[name]!r}")
+            self._named[name] = resource
+        resource._index = len(self._resources)
+        self._resources.append(resource)
+        self._index_resource(resource)
+
+    def _index_resource(self, resource: AbstractResource) -> None:
+        if isinstance(resource, PlainResource):
+            self._plain.setdefault(resource.canonical, resource)
+            return
+        segment = (
+            _first_segment(resource.canonical) if isinstance(resource, DynamicResource) else None
+        )
+        if segment is not None and "{" not in resource.canonical.partition(segment)[0]:
+            self._buckets.setdefault(segment, []).append(resource)
+        else:
+            self._wild.append(resource)
+
+    def _reindex(self) -> None:
+        self._plain.clear()
+        self._buckets.clear()
+        self._wild.clear()
+        for resource in self._resources:
+            self._index_resource(resource)
+
+    def add_resource(self, path: str, *, name: str | None = None) -> Resource:
+        """Get or create the resource for ``path`` (``{param}`` makes it dynamic)."""
+        if path and not path.startswith("/"):
+            raise ValueError("path should be started with / or be empty")
+        # Reuse the last resource when it has the same path and name (aiohttp's rule).
+        if self._resources:
+            last = self._resources[-1]
+            if isinstance(last, Resource) and last.name == name and last.raw_match(path):
+                return last
+        resource: Resource
+        if not _HAS_PARAM.search(path):
+            resource = PlainResource(path, name=name)
+        else:
+            resource = DynamicResource(path, name=name)
+        self.register_resource(resource)
+        return resource
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: Any,
+        *,
+        name: str | None = None,
+        expect_handler: Any = None,
+    ) -> ResourceRoute:
+        resource = self.add_resource(path, name=name)
+        return resource.add_route(method, handler, expect_handler=expect_handler)
+
+    def add_head(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        return self.add_route("HEAD", path, handler, **kwargs)
+
+    def add_options(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        return self.add_route("OPTIONS", path, handler, **kwargs)
+
+    def add_get(
+        self,
+        path: str,
+        handler: Any,
+        *,
+        name: str | None = None,
+        allow_head: bool = True,
+        **kwargs: Any,
+    ) -> ResourceRoute:
+        """Route GET (and HEAD, unless ``allow_head=False``) on ``path`` to ``handler``."""
+        resource = self.add_resource(path, name=name)
+        if allow_head:
+            resource.add_route("HEAD", handler, **kwargs)
+        return resource.add_route("GET", handler, **kwargs)
+
+    def add_post(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        return self.add_route("POST", path, handler, **kwargs)
+
+    def add_put(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        return self.add_route("PUT", path, handler, **kwargs)
+
+    def add_patch(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        return self.add_route("PATCH", path, handler, **kwargs)
+
+    def add_delete(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        return self.add_route("DELETE", path, handler, **kwargs)
+
+    def add_view(self, path: str, handler: Any, **kwargs: Any) -> ResourceRoute:
+        """Route every method on ``path`` to a class view."""
+        return self.add_route(METH_ANY, path, handler, **kwargs)
+
+    def add_routes(self, routes: Any) -> list[AbstractRoute]:
+        """Register route definitions (a ``RouteTableDef`` or ``[web.get(...), ...]``)."""
+        registered: list[AbstractRoute] = []
+        for route_def in routes:
+            registered.extend(route_def.register(self))
+        return registered
+
+    # decorators ----------------------------------------------------------------------------
+
+    def route(self, method: str, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        """``@app.router.route('GET', '/path')``: register the decorated handler."""
+
+        def decorator(handler: _H) -> _H:
+            self.add_route(method, path, handler, **kwargs)
+            return handler
+
+        return decorator
+
+    def get(self, path: str, default: Any = None, **kwargs: Any) -> Any:
+        """``@router.get('/path')`` registers a GET handler; ``router.get('name')`` looks up."""
+        if isinstance(path, str) and path.startswith("/"):
+
+            def decorator(handler: _H) -> _H:
+                self.add_get(path, handler, **kwargs)
+                return handler
+
+            return decorator
+        return self._named.get(path, default)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route("DELETE", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route("HEAD", path, **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route("OPTIONS", path, **kwargs)
+
+    def view(self, path: str, **kwargs: Any) -> Callable[[_H], _H]:
+        return self.route(METH_ANY, path, **kwargs)
+
+    # resolving -----------------------------------------------------------------------------
+
+    def _candidates(self, path: str) -> Iterator[AbstractResource]:
+        """Resources that may match ``path``, in registration order."""
+        plain = self._plain.get(path)
+        bucket = self._buckets.get(path[1:].partition("/")[0], ())
+        wild = self._wild
+        if not bucket and not wild:
+            if plain is not None:
+                yield plain
+            return
+        found = [r for r in (*bucket, *wild)]
+        if plain is not None:
+            found.append(plain)
+        found.sort(key=lambda r: r._index)
+        yield from found
+
+    def resolve_path(self, method: str, path: str) -> UrlMappingMatchInfo:
+        """Synchronous resolution: a match, or a :class:`MatchInfoError` (404/405)."""
+        plain = self._plain.get(path)
+        if plain is not None and not self._wild and plain._index < self._first_dynamic(path):
+            match, allowed = plain._resolve(method, path)
+            if match is not None:
+                return match
+            methods = set(allowed)
+        else:
+            methods = set()
+        for resource in self._candidates(path):
+            match, allowed = resource._resolve(method, path)
+            if match is not None:
+                return match
+            methods |= allowed
+        from surge.server.exceptions import HTTPMethodNotAllowed, HTTPNotFound
+
+        if methods:
+            return MatchInfoError(HTTPMethodNotAllowed(method, methods))
+        return MatchInfoError(HTTPNotFound())
+
+    def _first_dynamic(self, path: str) -> int:
+        bucket = self._buckets.get(path[1:].partition("/")[0])
+        return bucket[0]._index if bucket else 1 << 62
+
+    async def resolve(self, request: Request) -> UrlMappingMatchInfo:
+        """aiohttp's form: resolve a request's method and path."""
+        return self.resolve_path(request.method, request.path)
+
+    # views of the table --------------------------------------------------------------------
+
+    def resources(self) -> list[AbstractResource]:
+        return list(self._resources)
+
+    def routes(self) -> list[AbstractRoute]:
+        return [route for resource in self._resources for route in resource]
+
+    def named_resources(self) -> Mapping[str, AbstractResource]:
+        from types import MappingProxyType
+
+        return MappingProxyType(self._named)
+
+    def __getitem__(self, name: str) -> AbstractResource:
+        return self._named[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._named)
+
+    def __len__(self) -> int:
+        return len(self._named)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._named
+
+    def freeze(self) -> None:
+        self._frozen = True
+        for resource in self._resources:
+            resource.freeze()
+        self._reindex()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen

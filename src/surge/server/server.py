@@ -1,0 +1,206 @@
+"""Server: the low-level request server (aiohttp's ``web.Server``) and protocol factory.
+
+It owns connection settings and the set of live connections, turns handler outcomes into
+responses (HTTP exceptions answer as themselves, anything else is a logged 500), and shuts
+connections down gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from html import escape
+from typing import Any
+
+from surge.http.errors import HttpProtocolError
+from surge.net.streams import StreamReader
+from surge.server.exceptions import HTTPException, HTTPInternalServerError
+from surge.server.protocol.h1 import H1ServerProtocol
+from surge.server.request import BaseRequest
+from surge.server.response import Response, StreamResponse
+
+__all__ = ["Server"]
+
+server_logger = logging.getLogger("surge.server")
+access_logger = logging.getLogger("surge.access")
+
+RequestHandler = Callable[[Any], Awaitable[StreamResponse]]
+
+
+class Server:
+    """Calls ``handler(request)`` for each request; an instance is an asyncio protocol factory.
+
+    Example::
+
+        async def handler(request):
+            return web.Response(text="OK")
+
+        server = web.Server(handler)
+        await loop.create_server(server, "127.0.0.1", 8080)
+    """
+
+    def __init__(
+        self,
+        handler: RequestHandler,
+        *,
+        request_factory: Callable[..., BaseRequest] | None = None,
+        handler_cancellation: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        keepalive_timeout: float = 75.0,
+        header_timeout: float = 15.0,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        read_bufsize: int = 2**16,
+        max_pipelined: int = 16,
+        access_log_class: Any = None,
+        access_log: logging.Logger | None = access_logger,
+        access_log_format: str | None = None,
+        logger: logging.Logger = server_logger,
+        debug: bool = False,
+        tcp_keepalive: bool = True,
+        lingering_time: float = 10.0,
+        timeout_ceil_threshold: float = 5,
+        auto_decompress: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._handler = handler
+        self._loop = loop
+        self.request_factory = request_factory or self._make_request
+        self.handler_cancellation = handler_cancellation
+        self.keepalive_timeout = keepalive_timeout
+        self.header_timeout = header_timeout
+        self.max_line_size = max_line_size
+        self.max_field_size = max_field_size
+        self.max_headers = max_headers
+        self.read_bufsize = read_bufsize
+        self.max_pipelined = max_pipelined
+        self.logger = logger
+        self.debug = debug
+        self.shutting_down = False
+        self._connections: set[H1ServerProtocol] = set()
+        self.requests_count = 0
+        self._access_logger = _make_access_logger(access_log_class, access_log, access_log_format)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    @property
+    def connections(self) -> list[H1ServerProtocol]:
+        return list(self._connections)
+
+    @property
+    def handler(self) -> RequestHandler:
+        return self._handler
+
+    def __call__(self) -> H1ServerProtocol:
+        return H1ServerProtocol(self)
+
+    def connection_made(self, protocol: H1ServerProtocol) -> None:
+        self._connections.add(protocol)
+
+    def connection_lost(self, protocol: H1ServerProtocol) -> None:
+        self._connections.discard(protocol)
+
+    def _make_request(self, head: Any, payload: StreamReader, protocol: Any) -> BaseRequest:
+        return BaseRequest(head, payload, protocol, protocol, None, self._loop)
+
+    def log_protocol_error(self, protocol: Any, exc: HttpProtocolError) -> None:
+        if self.logger.isEnabledFor(logging.DEBUG):
+            self.logger.debug("Bad request from %s: %s", _peer(protocol), exc.message)
+
+    # handling --------------------------------------------------------------------------------
+
+    async def respond(self, request: BaseRequest) -> None:
+        """Run the handler for ``request`` and send its response (or an error response)."""
+        logger = self._access_logger
+        start = self.loop.time() if logger is not None else 0.0
+        self.requests_count += 1
+        try:
+            response = await self._handler(request)
+        except HTTPException as exc:
+            response = exc
+        except asyncio.CancelledError:
+            raise
+        except ConnectionError:
+            return  # the client went away; nothing to answer
+        except Exception as exc:
+            response = self.handle_error(request, exc)
+        else:
+            if not isinstance(response, StreamResponse):
+                response = self.handle_error(
+                    request,
+                    TypeError(f"Handler returned {type(response).__name__}, not a response"),
+                )
+        try:
+            if not response._eof_sent:
+                if response._writer is None:
+                    await response.prepare(request)
+                await response.write_eof()
+        except ConnectionError:
+            return
+        except Exception as exc:
+            if response._writer is not None:
+                # Headers are gone; the only honest signal left is closing the connection.
+                self.logger.exception("Error while sending a response")
+                protocol = request._protocol
+                if hasattr(protocol, "_close"):
+                    protocol._close()
+                return
+            error = self.handle_error(request, exc)
+            await error.prepare(request)
+            response = error
+        if logger is not None:
+            logger.log(request, response, self.loop.time() - start)
+
+    def handle_error(self, request: BaseRequest, exc: BaseException) -> Response:
+        """The response for an unexpected exception: a 500, with the traceback in debug mode."""
+        self.logger.exception("Error handling request", exc_info=exc)
+        if self.debug:
+            tb = escape("".join(traceback.format_exception(exc)))
+            text = f"<h1>500 Internal Server Error</h1><pre>{tb}</pre>"
+            return Response(status=500, text=text, content_type="text/html")
+        return HTTPInternalServerError(
+            text="500 Internal Server Error\n\nServer got itself in trouble"
+        )
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Close idle connections, let busy ones finish within ``timeout``, then close all."""
+        self.shutting_down = True
+        loop = self.loop
+        deadline = loop.time() + (timeout if timeout is not None else 60.0)
+        while True:
+            busy = [c for c in list(self._connections) if not c.close_idle()]
+            if not busy or loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.02)
+        for conn in list(self._connections):
+            conn._close()
+            if conn.transport is not None:
+                conn.transport.abort() if conn._task is not None else None
+        self._connections.clear()
+
+
+def _peer(protocol: Any) -> str:
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return "?"
+    return str(transport.get_extra_info("peername"))
+
+
+def _make_access_logger(cls: Any, logger: logging.Logger | None, fmt: str | None) -> Any:
+    if logger is None:
+        return None
+    from surge.server.access_log import AccessLogger
+
+    cls = cls or AccessLogger
+    instance = cls(logger, fmt) if fmt is not None else cls(logger)
+    enabled = getattr(instance, "enabled", True)
+    return instance if enabled else None

@@ -1,0 +1,71 @@
+"""surge.web: the server API, named as in ``aiohttp.web``. Re-exports only."""
+
+from surge.server.access_log import AbstractAccessLogger, AccessLogger
+from surge.server.app import AppKey, Application, CleanupContext, lifespanContext
+from surge.server.exceptions import *  # noqa: F403
+from surge.server.exceptions import __all__ as _exceptions_all
+from surge.server.middlewares import middleware
+from surge.server.request import BaseRequest, FileField, Request
+from surge.server.response import ContentCoding, Response, StreamResponse, json_response
+from surge.server.routing.match import MatchInfoError, UrlMappingMatchInfo
+from surge.server.routing.resources import (
+    AbstractResource,
+    AbstractRoute,
+    DynamicResource,
+    PlainResource,
+    Resource,
+    ResourceRoute,
+)
+from surge.server.routing.router import UrlDispatcher
+from surge.server.run import run_app
+from surge.server.runner import (
+    AppRunner,
+    BaseRunner,
+    BaseSite,
+    GracefulExit,
+    ServerRunner,
+    SockSite,
+    TCPSite,
+    UnixSite,
+)
+from surge.server.server import Server
+from surge.typedefs import Handler, Middleware
+
+__all__ = [
+    "AbstractAccessLogger",
+    "AbstractResource",
+    "AbstractRoute",
+    "AccessLogger",
+    "AppKey",
+    "AppRunner",
+    "Application",
+    "BaseRequest",
+    "BaseRunner",
+    "BaseSite",
+    "CleanupContext",
+    "ContentCoding",
+    "DynamicResource",
+    "FileField",
+    "GracefulExit",
+    "Handler",
+    "MatchInfoError",
+    "Middleware",
+    "PlainResource",
+    "Request",
+    "Resource",
+    "ResourceRoute",
+    "Response",
+    "Server",
+    "ServerRunner",
+    "SockSite",
+    "StreamResponse",
+    "TCPSite",
+    "UnixSite",
+    "UrlDispatcher",
+    "UrlMappingMatchInfo",
+    "json_response",
+    "lifespanContext",
+    "middleware",
+    "run_app",
+    *_exceptions_all,
+]
