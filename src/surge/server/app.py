@@ -20,11 +20,11 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from surge.server.exceptions import HTTPException
+from surge.server.request import Request
 from surge.server.routing.router import UrlDispatcher
 from surge.server.signals import Signal
 
 if TYPE_CHECKING:
-    from surge.server.request import Request
     from surge.server.response import StreamResponse
     from surge.server.routing.match import UrlMappingMatchInfo
 
@@ -148,6 +148,10 @@ class Application(MutableMapping[Any, Any]):
         self._on_startup.append(self._cleanup_ctx._on_startup)
         self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
         self._chains: dict[Any, Handler] = {}
+        self._apps_tuple = (self,)
+        # Set when frozen: no middleware and no response-prepare hooks, so handlers are
+        # called directly.
+        self._simple = False
         self._exception_arity: dict[Any, int] = {}
         if lifespan is not None:
             self._cleanup_ctx.append(lifespan)
@@ -296,6 +300,7 @@ class Application(MutableMapping[Any, Any]):
             return
         self.pre_freeze()
         self._frozen = True
+        self._simple = not self._middlewares and not self._on_response_prepare
         for subapp in self._subapps:
             subapp.freeze()
 
@@ -339,9 +344,17 @@ class Application(MutableMapping[Any, Any]):
         if self._on_request_start:
             for hook in self._on_request_start:
                 await hook(request)
-        match_info = self._router.resolve_path(request.method, request.path)
-        match_info.add_app(self)
-        match_info.freeze()
+        match_info = self._router.resolve_path(request._head.method, request.path)
+        if match_info._current_app is None and self._simple:
+            # The common case: a route of this app, which has no middleware or prepare hooks.
+            match_info._apps = self._apps_tuple
+            match_info._current_app = self
+            match_info._frozen = True
+            handler = match_info._route._handler
+        else:
+            match_info.add_app(self)
+            match_info.freeze()
+            handler = self._chain_for(match_info)
         request._match_info = match_info
         if self._on_request_match:
             for hook in self._on_request_match:
@@ -350,7 +363,6 @@ class Application(MutableMapping[Any, Any]):
             expect_response = await match_info.expect_handler(request)
             if expect_response is not None:
                 return cast("StreamResponse", expect_response)
-        handler = self._chain_for(match_info)
         try:
             response = await handler(request)
         except Exception as exc:

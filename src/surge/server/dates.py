@@ -1,17 +1,35 @@
-"""The ``Date`` header value, formatted once per second."""
+"""The ``Date`` header line, formatted once per second."""
 
 from __future__ import annotations
 
 import time
 from email.utils import formatdate
-from typing import Any
 
-_cache: list[Any] = [0, ""]  # [second, formatted]
+__all__ = ["date_header_line", "http_date_now"]
+
+_second = 0
+_value = ""
+_line = ""
+
+
+def _refresh(now: int) -> None:
+    global _second, _value, _line
+    _second = now
+    _value = formatdate(now, usegmt=True)
+    _line = f"Date: {_value}\r\n"
 
 
 def http_date_now() -> str:
+    """The current time as an HTTP date (``Tue, 24 Nov 2026 01:56:02 GMT``)."""
     now = int(time.time())
-    if now != _cache[0]:
-        _cache[0] = now
-        _cache[1] = formatdate(now, usegmt=True)
-    return str(_cache[1])
+    if now != _second:
+        _refresh(now)
+    return _value
+
+
+def date_header_line() -> str:
+    """``"Date: <now>\\r\\n"``, ready to append to a response head."""
+    now = int(time.time())
+    if now != _second:
+        _refresh(now)
+    return _line

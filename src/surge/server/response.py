@@ -523,9 +523,14 @@ class Response(StreamResponse):
             return None
         if self._writer is not None:
             return self._writer
-        self._req = request
         if request._prepare_hooks:
+            self._req = request
             await request._on_response_prepare(self)
+        return self._send(request)
+
+    def _send(self, request: BaseRequest) -> Any:
+        """Send head and body at once (one write unless chunked); the response is then done."""
+        self._req = request
         writer = self._writer = request._writer
         body = self._body
         if self._chunked:

@@ -27,6 +27,7 @@ server_logger = logging.getLogger("surge.server")
 access_logger = logging.getLogger("surge.access")
 
 RequestHandler = Callable[[Any], Awaitable[StreamResponse]]
+_RESPONSE_PREPARE = Response.prepare
 
 
 class Server:
@@ -139,9 +140,16 @@ class Server:
                 )
         try:
             if not response._eof_sent:
-                if response._writer is None:
-                    await response.prepare(request)
-                await response.write_eof()
+                if (
+                    response._writer is None
+                    and type(response).prepare is _RESPONSE_PREPARE
+                    and not request._prepare_hooks
+                ):
+                    response._send(request)  # type: ignore[attr-defined]
+                else:
+                    if response._writer is None:
+                        await response.prepare(request)
+                    await response.write_eof()
         except ConnectionError:
             return
         except Exception as exc:

@@ -39,16 +39,25 @@ def _check(name: str, value: str) -> None:
 
 
 def serialize_response_head(
-    version: tuple[int, int], status: int, reason: str, headers: Iterable[tuple[str, str]]
+    version: tuple[int, int],
+    status: int,
+    reason: str,
+    headers: Iterable[tuple[str, str]],
+    extra: str = "",
 ) -> bytes:
-    """Serialise a status line and header block, ending in the blank line."""
-    parts = [_status_line(version, status, reason)]
-    append = parts.append
-    for name, value in headers:
-        _check(name, value)
-        append(f"{name}: {value}\r\n")
-    append("\r\n")
-    return "".join(parts).encode("utf-8")
+    """Serialise a status line and header block, ending in the blank line.
+
+    ``extra`` holds already-valid header lines (``"Name: value\r\n"``) added by the writer.
+    The joined head is validated once: every line must end in the one CRLF we put there.
+    """
+    lines = [f"{name}: {value}\r\n" for name, value in headers]
+    head = f"{_status_line(version, status, reason)}{''.join(lines)}{extra}\r\n"
+    expected = len(lines) + extra.count("\n") + 2
+    if head.count("\n") != expected or head.count("\r") != expected or "\x00" in head:
+        for name, value in headers:
+            _check(name, value)
+        raise ValueError("Header block contains a forbidden character (CR, LF or NUL)")
+    return head.encode("utf-8")
 
 
 def serialize_request_head(

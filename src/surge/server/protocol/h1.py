@@ -12,18 +12,17 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections import deque
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, istr
 
 from surge.http.errors import HttpProtocolError
 from surge.http.h1.parser import H1RequestParser, RequestHead
 from surge.http.h1.writer import LAST_CHUNK, chunk, serialize_response_head, status_reason
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
-from surge.server.dates import http_date_now
+from surge.server.dates import date_header_line, http_date_now
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -31,8 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["H1ServerProtocol"]
 
-_EAGER = sys.version_info >= (3, 12)
 _NO_BODY_STATUS = frozenset({204, 304})
+_CONTENT_LENGTH = istr("Content-Length")
+_DATE = istr("Date")
 
 
 class _Ready:
@@ -65,11 +65,13 @@ class H1ServerProtocol(asyncio.Protocol):
         "_queue",
         "_receiving",
         "_request",
+        "_serve_task",
         "_server",
         "_task",
         "_timer",
         "_upgrade_tail",
         "_upgraded",
+        "_waiter",
         "transport",
     )
 
@@ -86,7 +88,11 @@ class H1ServerProtocol(asyncio.Protocol):
         self._queue: deque[BaseRequest] = deque()
         self._receiving: StreamReader | None = None
         self._request: BaseRequest | None = None
+        # ``_task`` is set while a request is being handled (None when idle); the handlers run
+        # inside one long-lived task per connection (``_serve_task``), woken by ``_waiter``.
         self._task: asyncio.Task[None] | None = None
+        self._serve_task: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._closing = False
         self._paused_reading = False
         self._paused_writing = False
@@ -129,6 +135,8 @@ class H1ServerProtocol(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionResetError("Connection lost"))
+        if self._waiter is not None and self._serve_task is not None:
+            self._serve_task.cancel()  # idle: nothing in flight
         self.transport = None
 
     def pause_writing(self) -> None:
@@ -214,30 +222,42 @@ class H1ServerProtocol(asyncio.Protocol):
     # Request handling ----------------------------------------------------------------------
 
     def _start(self) -> None:
-        coro = self._handle_queue()
-        if _EAGER:
-            self._task = asyncio.Task(coro, loop=self._loop, eager_start=True)  # type: ignore[call-arg]
-            if self._task.done():
-                self._task = None
-        else:
-            self._task = self._loop.create_task(coro)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        elif self._serve_task is None:
+            self._serve_task = self._loop.create_task(self._serve())
 
-    async def _handle_queue(self) -> None:
+    async def _serve(self) -> None:
+        """Handle queued requests in order for the life of the connection."""
         queue = self._queue
         server = self._server
+        loop = self._loop
         try:
-            while queue and not self._closing:
+            while not self._closing:
+                if not queue:
+                    self._waiter = loop.create_future()
+                    await self._waiter
+                    continue
                 request = queue.popleft()
                 if self._paused_reading and len(queue) <= server.max_pipelined // 2:
                     self.resume_reading()
                 self._request = request
-                await server.respond(request)
-                self._request = None
+                self._task = self._serve_task
+                try:
+                    await server.respond(request)
+                finally:
+                    self._request = None
+                    self._task = None
+                    self._last_activity = loop.time()
                 if not self._finish_message(request):
                     return
+        except asyncio.CancelledError:
+            pass
         finally:
-            self._task = None
-            self._last_activity = self._loop.time()
+            self._serve_task = None
 
     def _finish_message(self, request: BaseRequest) -> bool:
         """After a response: keep the connection for the next request, or close it."""
@@ -340,43 +360,46 @@ class H1ServerProtocol(asyncio.Protocol):
         """Write the response head (and ``body``, when the whole body is known).
 
         Decides the framing: Content-Length when known, else chunked on HTTP/1.1, else the
-        body ends when the connection closes. Adds Date and Connection as needed.
+        body ends when the connection closes. Date, Connection and Transfer-Encoding go
+        straight to the wire; the response's own headers are not modified.
         """
-        version = request._head.version
+        head = request._head
+        version = head.version
+        method = head.method
+        head_only = status in _NO_BODY_STATUS or status < 200 or method == "HEAD"
         keep = (
-            request._head.keep_alive
+            head.keep_alive
             and keep_alive is not False
             and not self._closing
             and not self._server.shutting_down
         )
-        head_only = request._head.method == "HEAD" or status in _NO_BODY_STATUS or status < 200
-        self._head_only = head_only
-        self._chunked = False
-        if "Content-Length" in headers:
+        self._chunked = framed_chunked = False
+        extra = ""
+        if _CONTENT_LENGTH in headers:
             if chunked:
-                del headers["Content-Length"]
-                self._chunked = True
+                del headers[_CONTENT_LENGTH]
+                framed_chunked = True
         elif body is not None:
-            if not head_only or request._head.method == "HEAD":
-                headers["Content-Length"] = str(len(body))
+            if not head_only or method == "HEAD":
+                extra = f"Content-Length: {len(body)}\r\n"
         elif not head_only:
             if chunked or version >= (1, 1):
-                self._chunked = True
+                framed_chunked = True
             else:
-                keep = False
-        if self._chunked:
-            headers["Transfer-Encoding"] = "chunked"
-        if "Date" not in headers:
-            headers["Date"] = http_date_now()
-        if keep:
-            if version < (1, 1):
-                headers["Connection"] = "keep-alive"
-        else:
-            headers["Connection"] = "close"
+                keep = False  # HTTP/1.0 without a length: the close ends the body
+        if framed_chunked:
+            self._chunked = True
+            extra += "Transfer-Encoding: chunked\r\n"
+        if _DATE not in headers:
+            extra += date_header_line()
+        if not keep:
+            extra += "Connection: close\r\n"
+        elif version < (1, 1):
+            extra += "Connection: keep-alive\r\n"
         self._keep_alive = keep
-        self._eof_sent = False
+        self._head_only = head_only
         data = serialize_response_head(
-            version, status, reason or status_reason(status), headers.items()
+            version, status, reason or status_reason(status), headers.items(), extra
         )
         transport = self.transport
         if transport is None or transport.is_closing():
@@ -385,6 +408,8 @@ class H1ServerProtocol(asyncio.Protocol):
             self._eof_sent = True
             if body and not head_only:
                 data += body
+        else:
+            self._eof_sent = False
         transport.write(data)
 
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
