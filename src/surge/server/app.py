@@ -364,7 +364,7 @@ class Application(MutableMapping[Any, Any]):
             if expect_response is not None:
                 return cast("StreamResponse", expect_response)
         try:
-            response = await handler(request)
+            response: StreamResponse | None = await handler(request)
         except Exception as exc:
             if self._on_exception:
                 replacement = await self._handle_exception(request, exc)
