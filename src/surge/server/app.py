@@ -132,8 +132,8 @@ class Application(MutableMapping[Any, Any]):
         self._pre_frozen = False
         self._subapps: list[Application] = []
         self._client_max_size = client_max_size
-        # Connections kept idle per client: accepted for the spec's "Performance" example,
-        # it bounds how many keep-alive connections the server holds open at once.
+        # The spec's "Performance" example: how many idle keep-alive connections the server
+        # keeps; past it, the longest-idle ones are closed (see Server.max_idle_connections).
         self._client_max_cache_size = client_max_cache_size
         self._compress = compress
         self._debug = debug
@@ -323,6 +323,8 @@ class Application(MutableMapping[Any, Any]):
         self.freeze()
         if access_log_class is not None:
             kwargs["access_log_class"] = access_log_class
+        if self._client_max_cache_size is not None:
+            kwargs.setdefault("max_idle_connections", self._client_max_cache_size)
         return Server(self._handle, request_factory=self._make_request, **kwargs)
 
     def _make_request(self, head: Any, payload: Any, protocol: Any) -> Request:

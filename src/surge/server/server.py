@@ -56,6 +56,7 @@ class Server:
         max_headers: int = 128,
         read_bufsize: int = 2**16,
         max_pipelined: int = 16,
+        max_idle_connections: int | None = None,
         access_log_class: Any = None,
         access_log: logging.Logger | None = access_logger,
         access_log_format: str | None = None,
@@ -82,6 +83,9 @@ class Server:
         self.debug = debug
         self.shutting_down = False
         self._connections: set[H1ServerProtocol] = set()
+        # Idle keep-alive connections, longest idle first; tracked only when bounded.
+        self.max_idle_connections = max_idle_connections
+        self._idle: dict[H1ServerProtocol, None] = {}
         self.requests_count = 0
         self._access_logger = _make_access_logger(access_log_class, access_log, access_log_format)
 
@@ -107,6 +111,21 @@ class Server:
 
     def connection_lost(self, protocol: H1ServerProtocol) -> None:
         self._connections.discard(protocol)
+        self._idle.pop(protocol, None)
+
+    def connection_idle(self, protocol: H1ServerProtocol) -> None:
+        """A keep-alive connection waits for its next request; close the longest idle
+        ones beyond ``max_idle_connections``."""
+        idle = self._idle
+        idle[protocol] = None
+        limit = self.max_idle_connections
+        while limit is not None and len(idle) > limit:
+            oldest = next(iter(idle))
+            del idle[oldest]
+            oldest.close_idle()
+
+    def connection_busy(self, protocol: H1ServerProtocol) -> None:
+        self._idle.pop(protocol, None)
 
     def _make_request(self, head: Any, payload: StreamReader, protocol: Any) -> BaseRequest:
         return BaseRequest(head, payload, protocol, protocol, None, self._loop)

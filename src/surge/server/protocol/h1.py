@@ -235,11 +235,18 @@ class H1ServerProtocol(asyncio.Protocol):
         queue = self._queue
         server = self._server
         loop = self._loop
+        track_idle = server.max_idle_connections is not None
         try:
             while not self._closing:
                 if not queue:
                     self._waiter = loop.create_future()
+                    if track_idle:
+                        server.connection_idle(self)
+                        if self._closing:
+                            return
                     await self._waiter
+                    if track_idle:
+                        server.connection_busy(self)
                     continue
                 request = queue.popleft()
                 if self._paused_reading and len(queue) <= server.max_pipelined // 2:
