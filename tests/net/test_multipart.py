@@ -104,9 +104,7 @@ BOUNDARY_BODY = (
     b"AAA\r\n"
     b"--inner\r\n"
     b'Content-Disposition: file; filename="b.txt"\r\n'
-    b"Content-Transfer-Encoding: base64\r\n\r\n"
-    + base64.b64encode(b"BBB")
-    + b"\r\n--inner--\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"BBB") + b"\r\n--inner--\r\n"
     b"\r\n--outer\r\n"
     b'Content-Disposition: form-data; name="form"\r\n'
     b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
@@ -116,13 +114,19 @@ BOUNDARY_BODY = (
 
 
 async def test_nested_multipart_json_form_and_decoding() -> None:
-    reader = MultipartReader({"Content-Type": "multipart/related; boundary=outer"}, stream_of(BOUNDARY_BODY))
+    reader = MultipartReader(
+        {"Content-Type": "multipart/related; boundary=outer"}, stream_of(BOUNDARY_BODY)
+    )
     meta = await reader.next()
     assert isinstance(meta, BodyPartReader)
     assert await meta.json() == {"k": [1, 2]}
     nested = await reader.next()
     assert isinstance(nested, MultipartReader)
-    files = [(p.filename, await p.read(decode=True)) async for p in nested if isinstance(p, BodyPartReader)]
+    files = [
+        (p.filename, await p.read(decode=True))
+        async for p in nested
+        if isinstance(p, BodyPartReader)
+    ]
     assert files == [("a.txt", b"AAA"), ("b.txt", b"BBB")]
     form = await reader.next()
     assert isinstance(form, BodyPartReader)
@@ -131,7 +135,9 @@ async def test_nested_multipart_json_form_and_decoding() -> None:
 
 
 async def test_nested_reader_released_without_reading() -> None:
-    reader = MultipartReader({"Content-Type": "multipart/related; boundary=outer"}, stream_of(BOUNDARY_BODY))
+    reader = MultipartReader(
+        {"Content-Type": "multipart/related; boundary=outer"}, stream_of(BOUNDARY_BODY)
+    )
     names = []
     async for part in reader:
         names.append(part.headers.get("Content-Disposition", "").split('name="')[1].rstrip('"'))
@@ -140,15 +146,21 @@ async def test_nested_reader_released_without_reading() -> None:
 
 async def test_truncated_and_malformed_bodies_raise() -> None:
     cut = BOUNDARY_BODY[:120]
-    reader = MultipartReader({"Content-Type": "multipart/form-data; boundary=outer"}, stream_of(cut))
+    reader = MultipartReader(
+        {"Content-Type": "multipart/form-data; boundary=outer"}, stream_of(cut)
+    )
     with pytest.raises(MultipartError):
         async for part in reader:
             await part.read() if isinstance(part, BodyPartReader) else None
-    no_boundary = MultipartReader({"Content-Type": "multipart/form-data; boundary=zz"}, stream_of(b"hello\r\n"))
+    no_boundary = MultipartReader(
+        {"Content-Type": "multipart/form-data; boundary=zz"}, stream_of(b"hello\r\n")
+    )
     with pytest.raises(MultipartError):
         await no_boundary.next()
     bad_tail = b"--b\r\n\r\nx\r\n--bJUNK\r\n"
-    reader = MultipartReader({"Content-Type": "multipart/form-data; boundary=b"}, stream_of(bad_tail))
+    reader = MultipartReader(
+        {"Content-Type": "multipart/form-data; boundary=b"}, stream_of(bad_tail)
+    )
     first = await reader.next()
     assert first is not None
     with pytest.raises(MultipartError):
@@ -157,7 +169,9 @@ async def test_truncated_and_malformed_bodies_raise() -> None:
 
 async def test_readline_within_a_part() -> None:
     body = b"--b\r\n\r\nline1\nline2\r\n--b--\r\n"
-    reader = MultipartReader({"Content-Type": "multipart/mixed; boundary=b"}, stream_of(body, step=2))
+    reader = MultipartReader(
+        {"Content-Type": "multipart/mixed; boundary=b"}, stream_of(body, step=2)
+    )
     part = await reader.next()
     assert isinstance(part, BodyPartReader)
     assert await part.readline() == b"line1\n"

@@ -12,7 +12,9 @@ from typing import Any
 
 __all__ = ["CookieMorsel", "make_morsel", "parse_cookie_header"]
 
-_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 _QUOTER = SimpleCookie()
 
 
@@ -39,8 +41,8 @@ def parse_cookie_header(values: Iterable[str]) -> dict[str, str]:
 class CookieMorsel(Morsel[str]):
     """A ``Morsel`` that also knows the ``Partitioned`` attribute (CHIPS), on any Python."""
 
-    _reserved = {**Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]  # noqa: RUF012
-    _flags = {*Morsel._flags, "partitioned"}  # type: ignore[attr-defined]  # noqa: RUF012
+    _reserved = {**Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
+    _flags = {*Morsel._flags, "partitioned"}  # type: ignore[attr-defined]
 
 
 def make_morsel(name: str, value: str, attributes: dict[str, Any]) -> CookieMorsel:

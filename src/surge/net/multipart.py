@@ -59,7 +59,9 @@ class BodyPartReader:
         default_charset: str | None = None,
     ) -> None:
         self.headers: CIMultiDictProxy[str] = (
-            headers if isinstance(headers, CIMultiDictProxy) else CIMultiDictProxy(CIMultiDict(headers))
+            headers
+            if isinstance(headers, CIMultiDictProxy)
+            else CIMultiDictProxy(CIMultiDict(headers))
         )
         self._boundary = boundary
         self._content = content

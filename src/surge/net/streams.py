@@ -340,7 +340,7 @@ class _EmptyStreamReader(StreamReader):
         super().__init__()
         self._eof = True
 
-    def feed_data(self, data: bytes) -> None:
+    def feed_data(self, data: bytes, size: int = 0) -> None:
         raise RuntimeError("EMPTY_PAYLOAD is read-only")
 
     def __repr__(self) -> str:

@@ -55,7 +55,11 @@ async def test_multipart_post_fields_and_files() -> None:
     data = resp.json()
     assert data["username"] == ["ann é"] and data["tag"] == ["a", "b"]
     avatar = data["avatar"][0]
-    assert (avatar["filename"], avatar["content_type"], avatar["size"]) == ("me.png", "image/png", 5010)
+    assert (avatar["filename"], avatar["content_type"], avatar["size"]) == (
+        "me.png",
+        "image/png",
+        5010,
+    )
     assert avatar["head"].startswith("\x89PNG\r\n--\r\n")
     assert 'name="avatar"' in avatar["disposition"]
     assert data["doc"][0]["filename"] == "résumé.txt" and data["doc"][0]["size"] == 5
@@ -74,11 +78,15 @@ async def test_large_upload_spools_to_disk(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 async def test_whole_form_counts_against_client_max_size() -> None:
-    async with serve(post_app(describe_form, client_max_size=10_000)) as base, httpx.AsyncClient() as client:
+    async with (
+        serve(post_app(describe_form, client_max_size=10_000)) as base,
+        httpx.AsyncClient() as client,
+    ):
         ok = await client.post(f"{base}/", files={"f": ("a", b"z" * 4000)})
         # Each part fits, the form does not.
         too_big = await client.post(
-            f"{base}/", files=[("f", ("a", b"z" * 4000)), ("g", ("b", b"z" * 4000)), ("h", ("c", b"z" * 4000))]
+            f"{base}/",
+            files=[("f", ("a", b"z" * 4000)), ("g", ("b", b"z" * 4000)), ("h", ("c", b"z" * 4000))],
         )
     assert ok.status_code == 200 and ok.json()["f"][0]["size"] == 4000
     assert too_big.status_code == 413
@@ -86,7 +94,9 @@ async def test_whole_form_counts_against_client_max_size() -> None:
 
 async def test_malformed_multipart_is_400() -> None:
     async with serve(post_app(describe_form)) as base, httpx.AsyncClient() as client:
-        no_boundary = await client.post(f"{base}/", content=b"abc", headers={"Content-Type": "multipart/form-data"})
+        no_boundary = await client.post(
+            f"{base}/", content=b"abc", headers={"Content-Type": "multipart/form-data"}
+        )
         truncated = await client.post(
             f"{base}/",
             content=b'--xx\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue without end',
@@ -137,7 +147,11 @@ async def test_nested_mixed_files_under_one_field() -> None:
         b"--AaB03x--\r\n"
     )
     async with serve(post_app(describe_form)) as base, httpx.AsyncClient() as client:
-        resp = await client.post(f"{base}/", content=body, headers={"Content-Type": "multipart/form-data; boundary=AaB03x"})
+        resp = await client.post(
+            f"{base}/",
+            content=body,
+            headers={"Content-Type": "multipart/form-data; boundary=AaB03x"},
+        )
     data = resp.json()
     assert data["submit-name"] == ["Larry"]
     assert [(f["filename"], f["content_type"], f["size"]) for f in data["files"]] == [

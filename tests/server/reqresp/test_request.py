@@ -11,7 +11,9 @@ from surge import web
 from tests.helpers import serve
 
 
-def app_with(handler: Any, method: str = "*", path: str = "/{tail:.*}", **kwargs: Any) -> web.Application:
+def app_with(
+    handler: Any, method: str = "*", path: str = "/{tail:.*}", **kwargs: Any
+) -> web.Application:
     app = web.Application(**kwargs)
     app.router.add_route(method, path, handler)
     return app
@@ -37,7 +39,11 @@ async def test_line_url_query_and_headers() -> None:
                 "remote": request.remote,
                 "keep_alive": request.keep_alive,
                 "x": request.headers.getall("X-Multi"),
-                "raw": [[k.decode(), v.decode()] for k, v in request.raw_headers if k.lower() == b"x-multi"],
+                "raw": [
+                    [k.decode(), v.decode()]
+                    for k, v in request.raw_headers
+                    if k.lower() == b"x-multi"
+                ],
                 "tail": request.match_info["tail"],
                 "peer": request.get_extra_info("peername")[0],
                 "has_transport": request.transport is not None,
@@ -110,7 +116,9 @@ async def test_body_read_once_and_cached() -> None:
         first = await request.read()
         second = await request.read()
         data = await request.json()
-        return web.json_response({"same": first is second, "data": data, "text": await request.text()})
+        return web.json_response(
+            {"same": first is second, "data": data, "text": await request.text()}
+        )
 
     async with serve(app_with(handler)) as base, httpx.AsyncClient() as client:
         resp = await client.post(f"{base}/", json={"a": [1, 2]})
@@ -139,21 +147,32 @@ async def test_validation_middleware_replaces_body() -> None:
 
     async def handler(request: web.Request) -> web.Response:
         return web.json_response(
-            {"json": await request.json(), "parsed": request._parsed_json, "raw": (await request.read()).decode()}  # type: ignore[attr-defined]
+            {
+                "json": await request.json(),
+                "parsed": request._parsed_json,
+                "raw": (await request.read()).decode(),
+            }  # type: ignore[attr-defined]
         )
 
     app = web.Application(middlewares=[validate])
     app.router.add_post("/", handler)
     async with serve(app) as base, httpx.AsyncClient() as client:
         resp = await client.post(f"{base}/", json={"name": "ann"})
-    assert resp.json() == {"json": {"name": "ANN"}, "parsed": {"name": "ANN"}, "raw": '{"name": "ANN"}'}
+    assert resp.json() == {
+        "json": {"name": "ANN"},
+        "parsed": {"name": "ANN"},
+        "raw": '{"name": "ANN"}',
+    }
 
 
 async def test_client_max_size_gives_413() -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(text=str(len(await request.read())))
 
-    async with serve(app_with(handler, client_max_size=1000)) as base, httpx.AsyncClient() as client:
+    async with (
+        serve(app_with(handler, client_max_size=1000)) as base,
+        httpx.AsyncClient() as client,
+    ):
         ok = await client.post(f"{base}/", content=b"x" * 1000)
         big = await client.post(f"{base}/", content=b"x" * 1001)
 
@@ -175,7 +194,12 @@ async def test_stream_content_and_payload() -> None:
         exact = await request.content.readexactly(3)
         rest = [c async for c in request.content.iter_chunked(4)]
         return web.json_response(
-            {"first": first.decode(), "exact": exact.decode(), "rest": b"".join(rest).decode(), "eof": request.content.at_eof()}
+            {
+                "first": first.decode(),
+                "exact": exact.decode(),
+                "rest": b"".join(rest).decode(),
+                "eof": request.content.at_eof(),
+            }
         )
 
     async with serve(app_with(handler)) as base, httpx.AsyncClient() as client:
@@ -189,7 +213,14 @@ async def test_urlencoded_post() -> None:
         again = await request.post()
         if request.method == "GET":
             return web.json_response({"fields": len(form)})
-        return web.json_response({"user": form["username"], "tags": form.getall("tag"), "same": form is again, "empty": form.get("e")})
+        return web.json_response(
+            {
+                "user": form["username"],
+                "tags": form.getall("tag"),
+                "same": form is again,
+                "empty": form.get("e"),
+            }
+        )
 
     async with serve(app_with(handler)) as base, httpx.AsyncClient() as client:
         resp = await client.post(f"{base}/", data={"username": "ann é", "tag": ["a", "b"], "e": ""})
@@ -203,7 +234,9 @@ async def test_conditional_headers_and_range() -> None:
         return web.json_response(
             {
                 "ims": request.if_modified_since.isoformat() if request.if_modified_since else None,
-                "ius": request.if_unmodified_since.isoformat() if request.if_unmodified_since else None,
+                "ius": request.if_unmodified_since.isoformat()
+                if request.if_unmodified_since
+                else None,
                 "if_range": request.if_range.isoformat() if request.if_range else None,
                 "if_match": [[e.value, e.is_weak] for e in request.if_match or ()],
                 "if_none_match": [[e.value, e.is_weak] for e in request.if_none_match or ()],
@@ -237,21 +270,54 @@ async def test_conditional_headers_and_range() -> None:
 async def test_forwarded_clone_and_state() -> None:
     async def handler(request: web.Request) -> web.Response:
         request["user"] = "ann"
-        clone = request.clone(method="POST", rel_url="/other?q=1", headers={"X-New": "1"}, host="example.com", scheme="https", remote="10.0.0.1")
+        clone = request.clone(
+            method="POST",
+            rel_url="/other?q=1",
+            headers={"X-New": "1"},
+            host="example.com",
+            scheme="https",
+            remote="10.0.0.1",
+        )
         return web.json_response(
             {
                 "forwarded": [dict(f) for f in request.forwarded],
-                "clone": [clone.method, clone.path, clone.query["q"], clone.headers.get("X-New"), clone.host, clone.scheme, clone.secure, clone.remote, str(clone.url)],
+                "clone": [
+                    clone.method,
+                    clone.path,
+                    clone.query["q"],
+                    clone.headers.get("X-New"),
+                    clone.host,
+                    clone.scheme,
+                    clone.secure,
+                    clone.remote,
+                    str(clone.url),
+                ],
                 "state": [request["user"], clone.get("user"), len(request), "user" in request],
                 "orig": [request.method, request.path],
             }
         )
 
     async with serve(app_with(handler)) as base, httpx.AsyncClient() as client:
-        resp = await client.get(f"{base}/x", headers={"Forwarded": 'for=192.0.2.60;proto=https;by="[2001:db8::1]", for=1.2.3.4'})
+        resp = await client.get(
+            f"{base}/x",
+            headers={"Forwarded": 'for=192.0.2.60;proto=https;by="[2001:db8::1]", for=1.2.3.4'},
+        )
     data = resp.json()
-    assert data["forwarded"] == [{"for": "192.0.2.60", "proto": "https", "by": "[2001:db8::1]"}, {"for": "1.2.3.4"}]
-    assert data["clone"] == ["POST", "/other", "1", "1", "example.com", "https", True, "10.0.0.1", "https://example.com/other?q=1"]
+    assert data["forwarded"] == [
+        {"for": "192.0.2.60", "proto": "https", "by": "[2001:db8::1]"},
+        {"for": "1.2.3.4"},
+    ]
+    assert data["clone"] == [
+        "POST",
+        "/other",
+        "1",
+        "1",
+        "example.com",
+        "https",
+        True,
+        "10.0.0.1",
+        "https://example.com/other?q=1",
+    ]
     assert data["state"] == ["ann", "ann", 1, True]
     assert data["orig"] == ["GET", "/x"]
 
@@ -262,9 +328,14 @@ async def test_request_properties_of_spec() -> None:
 
     async def handler(request: web.Request) -> web.Response:
         seen.update(
-            method=request.method, path=request.url.path, query=request.url.query_string,
-            version=request.version, cookies=dict(request.cookies), ctype=request.content_type,
-            can_read=request.can_read_body, payload=type(request.payload).__name__,
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query_string,
+            version=request.version,
+            cookies=dict(request.cookies),
+            ctype=request.content_type,
+            can_read=request.can_read_body,
+            payload=type(request.payload).__name__,
         )
         return web.Response(text="OK")
 
@@ -272,6 +343,12 @@ async def test_request_properties_of_spec() -> None:
         resp = await client.post(f"{base}/p?a=1", json={}, headers={"Cookie": "c=v"})
     assert resp.text == "OK"
     assert seen == {
-        "method": "POST", "path": "/p", "query": "a=1", "version": (1, 1), "cookies": {"c": "v"},
-        "ctype": "application/json", "can_read": True, "payload": "StreamReader",
+        "method": "POST",
+        "path": "/p",
+        "query": "a=1",
+        "version": (1, 1),
+        "cookies": {"c": "v"},
+        "ctype": "application/json",
+        "can_read": True,
+        "payload": "StreamReader",
     }
