@@ -49,6 +49,17 @@ class FileField:
         return f"<FileField {self.name}={self.filename!r} ({self.content_type})>"
 
 
+class _UploadFile(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+    """A spooled upload that a forgotten handler can drop: closed quietly when collected.
+
+    Handlers often read ``field.file`` and never close it; that must not raise a
+    ResourceWarning (fatal under ``-W error``) nor keep a temporary file open.
+    """
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class _Budget:
     """Bytes left of ``client_max_size`` for the whole form."""
 
@@ -75,7 +86,7 @@ async def _read_bounded(part: BodyPartReader, budget: _Budget) -> bytes:
 
 
 async def _read_file(part: BodyPartReader, budget: _Budget) -> IO[bytes]:
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_THRESHOLD)  # noqa: SIM115
+    spool: IO[bytes] = _UploadFile(max_size=SPOOL_THRESHOLD)
     try:
         if "Content-Transfer-Encoding" in part.headers or "Content-Encoding" in part.headers:
             spool.write(await _read_bounded(part, budget))

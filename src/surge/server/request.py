@@ -445,8 +445,15 @@ class BaseRequest(MutableMapping[str, Any]):
 
     async def multipart(self) -> MultipartReader:
         """A streaming reader over a ``multipart/*`` body: ``async for part in reader``."""
-        self._expect_continue()
-        return MultipartReader(self.headers, self._payload)
+        payload = self._payload
+        if self._body is not None:
+            # The body was read (or replaced by a middleware): parse those bytes, not the drained stream.
+            payload = StreamReader(None, max(len(self._body), 2**16))
+            payload.feed_data(self._body)
+            payload.feed_eof()
+        else:
+            self._expect_continue()
+        return MultipartReader(self.headers, payload)
 
     async def post(self) -> MultiDictProxy[Any]:
         """Form fields of an urlencoded or multipart body (files as :class:`FileField`)."""

@@ -158,3 +158,19 @@ async def test_nested_mixed_files_under_one_field() -> None:
         ("file1.txt", "text/plain", 29),
         ("file2.gif", "image/gif", 27),
     ]
+
+
+async def test_post_after_body_was_read() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        raw = await request.read()  # e.g. a middleware that logged the body
+        form = await request.post()
+        upload = form["f"]
+        assert isinstance(upload, web.FileField)
+        return web.json_response(
+            {"raw": len(raw), "a": form["a"], "f": upload.file.read().decode()}
+        )
+
+    async with serve(post_app(handler)) as base, httpx.AsyncClient() as client:
+        resp = await client.post(f"{base}/", data={"a": "1"}, files={"f": ("f.txt", b"data")})
+    body = resp.json()
+    assert body["a"] == "1" and body["f"] == "data" and body["raw"] > 100
