@@ -60,6 +60,7 @@ class StreamReader:
         self._exception: BaseException | None = None
         self._paused = False
         self._eof_callbacks: list[Callable[[], None]] = []
+        self._chunk_ends: deque[int] = deque()  # total_bytes offsets where HTTP chunks ended
         self.total_bytes = 0
 
     def __repr__(self) -> str:
@@ -71,7 +72,13 @@ class StreamReader:
     def exception(self) -> BaseException | None:
         return self._exception
 
-    def set_exception(self, exc: BaseException) -> None:
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        """``(low_water, high_water)``: reading pauses above high, resumes under low."""
+        return self._low_water, self._high_water
+
+    def set_exception(self, exc: BaseException, exc_cause: BaseException | None = None) -> None:
+        if exc_cause is not None:
+            exc.__cause__ = exc_cause
         self._exception = exc
         self._eof_callbacks.clear()
         self._wake(exc)
@@ -94,9 +101,11 @@ class StreamReader:
             cb()
         self._eof_callbacks.clear()
 
-    def feed_data(self, data: bytes) -> None:
+    def feed_data(self, data: bytes, size: int = 0) -> None:
         if not data:
             return
+        if self._eof:
+            raise RuntimeError("feed_data() after feed_eof()")
         self._buffer.append(data)
         self._size += len(data)
         self.total_bytes += len(data)
@@ -105,6 +114,16 @@ class StreamReader:
         if self._size > self._high_water and not self._paused:
             self._paused = True
             self._protocol.pause_reading()
+
+    def begin_http_chunk_receiving(self) -> None:
+        """The transfer decoder starts an HTTP chunk (``readchunk`` reports chunk ends)."""
+
+    def end_http_chunk_receiving(self) -> None:
+        """The transfer decoder finished an HTTP chunk: ``readchunk`` stops here."""
+        ends = self._chunk_ends
+        if (not ends or ends[-1] != self.total_bytes) and self.total_bytes:
+            ends.append(self.total_bytes)
+            self._wake()
 
     def _wake(self, exc: BaseException | None = None) -> None:
         waiter = self._waiter
@@ -207,9 +226,25 @@ class StreamReader:
         return self._take(-1) if self._size else b""
 
     async def readchunk(self) -> tuple[bytes, bool]:
-        """Read one buffered chunk; returns ``(data, end_of_http_chunk)``."""
-        data = await self.readany()
-        return data, not data
+        """Read what is buffered, up to the end of the current HTTP chunk.
+
+        Returns ``(data, end_of_http_chunk)``: the flag is true when ``data`` ends exactly
+        where a chunk of a chunked body ended; ``(b"", False)`` at EOF.
+        """
+        ends = self._chunk_ends
+        while True:
+            if self._exception is not None:
+                raise self._exception
+            position = self.total_bytes - self._size
+            while ends and ends[0] <= position:
+                ends.popleft()  # other read methods consumed past this chunk's end
+            if ends and self._size:
+                return self._take(ends.popleft() - position), True
+            if self._size:
+                return self._take(-1), False
+            if self._eof:
+                return b"", False
+            await self._wait()
 
     async def readexactly(self, n: int) -> bytes:
         if self._exception is not None:
@@ -282,9 +317,10 @@ class StreamReader:
         return self._iter(self.readany)
 
     async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``async for data, end_of_http_chunk in stream.iter_chunks()``."""
         while True:
             data, end = await self.readchunk()
-            if not data and self.at_eof():
+            if not data and not end:
                 return
             yield data, end
 
@@ -304,7 +340,7 @@ class _EmptyStreamReader(StreamReader):
         super().__init__()
         self._eof = True
 
-    def feed_data(self, data: bytes) -> None:
+    def feed_data(self, data: bytes, size: int = 0) -> None:
         raise RuntimeError("EMPTY_PAYLOAD is read-only")
 
     def __repr__(self) -> str:

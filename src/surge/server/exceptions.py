@@ -34,6 +34,7 @@ __all__ = [
     "HTTPLengthRequired",
     "HTTPMethodNotAllowed",
     "HTTPMisdirectedRequest",
+    "HTTPMove",
     "HTTPMovedPermanently",
     "HTTPMultipleChoices",
     "HTTPNetworkAuthenticationRequired",
@@ -145,6 +146,7 @@ class HTTPNoContent(HTTPSuccessful):
 
 class HTTPResetContent(HTTPSuccessful):
     status_code = 205
+    empty_body = True
 
 
 class HTTPPartialContent(HTTPSuccessful):
@@ -155,7 +157,9 @@ class HTTPRedirection(HTTPException):
     pass
 
 
-class _HTTPMove(HTTPRedirection):
+class HTTPMove(HTTPRedirection):
+    """Base of the redirects: ``location`` becomes the ``Location`` header."""
+
     def __init__(
         self,
         location: StrOrURL,
@@ -175,20 +179,23 @@ class _HTTPMove(HTTPRedirection):
         self.location = location
 
 
-class HTTPMultipleChoices(_HTTPMove):
+class HTTPMultipleChoices(HTTPMove):
     status_code = 300
 
 
-class HTTPMovedPermanently(_HTTPMove):
+class HTTPMovedPermanently(HTTPMove):
     status_code = 301
 
 
-class HTTPFound(_HTTPMove):
+class HTTPFound(HTTPMove):
     status_code = 302
 
 
-class HTTPSeeOther(_HTTPMove):
+class HTTPSeeOther(HTTPMove):
     status_code = 303
+
+
+_HTTPMove = HTTPMove  # the name aiohttp used before 3.x made it public
 
 
 class HTTPNotModified(HTTPRedirection):
@@ -196,15 +203,15 @@ class HTTPNotModified(HTTPRedirection):
     empty_body = True
 
 
-class HTTPUseProxy(_HTTPMove):
+class HTTPUseProxy(HTTPMove):
     status_code = 305
 
 
-class HTTPTemporaryRedirect(_HTTPMove):
+class HTTPTemporaryRedirect(HTTPMove):
     status_code = 307
 
 
-class HTTPPermanentRedirect(_HTTPMove):
+class HTTPPermanentRedirect(HTTPMove):
     status_code = 308
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from email.utils import parsedate_to_datetime
-from http.cookies import SimpleCookie
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,7 +19,9 @@ from yarl import URL
 
 from surge.http.conditional import ETag, parse_etag_list
 from surge.http.h1.parser import RequestHead
+from surge.net.multipart import MultipartReader
 from surge.net.streams import StreamReader
+from surge.server.forms import FileField
 from surge.util.reify import reify
 
 if TYPE_CHECKING:
@@ -28,24 +29,6 @@ if TYPE_CHECKING:
     from surge.server.routing.match import UrlMappingMatchInfo
 
 __all__ = ["BaseRequest", "FileField", "Request"]
-
-
-class FileField:
-    """An uploaded file from a multipart form (``await request.post()``)."""
-
-    __slots__ = ("content_type", "file", "filename", "headers", "name")
-
-    def __init__(
-        self, name: str, filename: str, file: Any, content_type: str, headers: CIMultiDictProxy[str]
-    ) -> None:
-        self.name = name
-        self.filename = filename
-        self.file = file
-        self.content_type = content_type
-        self.headers = headers
-
-    def __repr__(self) -> str:
-        return f"<FileField {self.name}={self.filename!r} ({self.content_type})>"
 
 
 class BaseRequest(MutableMapping[str, Any]):
@@ -270,6 +253,11 @@ class BaseRequest(MutableMapping[str, Any]):
         return self.rel_url.raw_path_qs
 
     @reify
+    def path_qs(self) -> str:
+        """The decoded path with the query string (``/a b?x=1``)."""
+        return str(self.rel_url)
+
+    @reify
     def query_string(self) -> str:
         return self.rel_url.query_string
 
@@ -322,14 +310,10 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @reify
     def cookies(self) -> Mapping[str, str]:
-        """The cookies the client sent, name to value."""
-        raw = self.headers.get("Cookie", "")
-        parsed = SimpleCookie()
-        try:
-            parsed.load(raw)
-        except Exception:
-            return MappingProxyType({})
-        return MappingProxyType({k: m.value for k, m in parsed.items()})
+        """The cookies the client sent, name to value (a malformed pair is skipped, not fatal)."""
+        from surge.http.cookies import parse_cookie_header
+
+        return MappingProxyType(parse_cookie_header(self.headers.getall("Cookie", [])))
 
     @reify
     def _content_type_parsed(self) -> tuple[str, dict[str, str]]:
@@ -455,29 +439,21 @@ class BaseRequest(MutableMapping[str, Any]):
         body = await self.read()
         return body.decode(self.charset or "utf-8")
 
-    async def json(
-        self, *, loads: Any = json.loads, content_type: str | None = "application/json"
-    ) -> Any:
-        """The body decoded as JSON."""
-        body = await self.text()
-        if (
-            content_type
-            and self.content_type != content_type
-            and not self.content_type.endswith("+json")
-        ):
-            from surge.server.exceptions import HTTPBadRequest
+    async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
+        """The body decoded as JSON (whatever the Content-Type, as in aiohttp)."""
+        return loads(await self.text())
 
-            raise HTTPBadRequest(
-                text=f"Attempt to decode JSON with unexpected mimetype: {self.content_type}"
-            )
-        return loads(body)
-
-    async def multipart(self) -> Any:
-        """A streaming reader over a ``multipart/*`` body."""
-        from surge.http.content.multipart import MultipartReader
-
-        self._expect_continue()
-        return MultipartReader(self.headers, self._payload)
+    async def multipart(self) -> MultipartReader:
+        """A streaming reader over a ``multipart/*`` body: ``async for part in reader``."""
+        payload = self._payload
+        if self._body is not None:
+            # The body was read (or replaced by a middleware): parse those bytes, not the drained stream.
+            payload = StreamReader(None, max(len(self._body), 2**16))
+            payload.feed_data(self._body)
+            payload.feed_eof()
+        else:
+            self._expect_continue()
+        return MultipartReader(self.headers, payload)
 
     async def post(self) -> MultiDictProxy[Any]:
         """Form fields of an urlencoded or multipart body (files as :class:`FileField`)."""

@@ -10,9 +10,9 @@ import datetime
 import enum
 import json
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from email.utils import formatdate, parsedate_to_datetime
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
@@ -39,7 +39,7 @@ class ContentCoding(enum.Enum):
     zstd = "zstd"
 
 
-class StreamResponse:
+class StreamResponse(MutableMapping[str, Any]):
     """A response whose body the handler writes piece by piece after ``prepare``.
 
     Example::
@@ -96,7 +96,7 @@ class StreamResponse:
     def __len__(self) -> int:
         return len(self._state or {})
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         return iter(self._state or {})
 
     def __hash__(self) -> int:
@@ -194,36 +194,28 @@ class StreamResponse:
         samesite: str | None = None,
         partitioned: bool | None = None,
     ) -> None:
-        """Set a cookie; ``max_age``, ``expires`` and the flags map to its attributes."""
-        cookies = self.cookies
-        old = cookies.get(name)
-        if old is not None and old.coded_value == "":
-            cookies.pop(name, None)
-        cookies[name] = value
-        morsel = cookies[name]
-        if expires is not None:
-            morsel["expires"] = expires
-        elif morsel.get("expires") == "Thu, 01 Jan 1970 00:00:00 GMT":
-            del morsel["expires"]
-        if domain is not None:
-            morsel["domain"] = domain
-        if max_age is not None:
-            morsel["max-age"] = str(max_age)
-        elif "max-age" in morsel:
-            del morsel["max-age"]
-        morsel["path"] = path
-        if secure is not None:
-            morsel["secure"] = secure
-        if httponly is not None:
-            morsel["httponly"] = httponly
-        if version is not None:
-            morsel["version"] = version
-        if samesite is not None:
-            morsel["samesite"] = samesite
-        if partitioned:
-            Morsel._reserved.setdefault("partitioned", "Partitioned")  # type: ignore[attr-defined]
-            Morsel._flags.add("partitioned")  # type: ignore[attr-defined]
-            morsel["partitioned"] = True
+        """Set a cookie: each becomes one ``Set-Cookie`` header when the response is sent.
+
+        ``resp.set_cookie("sid", "abc", max_age=3600, httponly=True, samesite="Lax")``
+        """
+        from surge.http.cookies import make_morsel
+
+        morsel = make_morsel(
+            name,
+            value,
+            {
+                "expires": expires,
+                "domain": domain,
+                "max-age": str(max_age) if max_age is not None else None,
+                "path": path,
+                "secure": secure,
+                "httponly": httponly,
+                "version": version,
+                "samesite": samesite,
+                "partitioned": partitioned,
+            },
+        )
+        self.cookies[name] = morsel
 
     def del_cookie(
         self,
@@ -235,7 +227,7 @@ class StreamResponse:
         httponly: bool | None = None,
         samesite: str | None = None,
     ) -> None:
-        """Ask the client to delete a cookie (an expired, empty one)."""
+        """Ask the client to delete a cookie (an empty one, expired and with Max-Age=0)."""
         self.cookies.pop(name, None)
         self.set_cookie(
             name,
@@ -317,6 +309,8 @@ class StreamResponse:
         elif isinstance(value, int | float):
             self._headers["Last-Modified"] = formatdate(math.ceil(value), usegmt=True)
         elif isinstance(value, datetime.datetime):
+            if value.tzinfo is None:  # a naive datetime is taken as UTC, not local time
+                value = value.replace(tzinfo=datetime.UTC)
             self._headers["Last-Modified"] = formatdate(value.timestamp(), usegmt=True)
         elif isinstance(value, str):
             self._headers["Last-Modified"] = value
@@ -442,6 +436,8 @@ class Response(StreamResponse):
     ) -> None:
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
+        if content_type is not None and "charset" in content_type:
+            raise ValueError("charset must not be in content_type argument")
         super().__init__(status=status, reason=reason, headers=headers)
         hdrs = self._headers
         if text is not None:

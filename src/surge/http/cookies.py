@@ -1,0 +1,55 @@
+"""Cookies on the wire: lenient ``Cookie`` header parsing and ``Set-Cookie`` morsels. Sans-IO.
+
+A client's ``Cookie`` header is parsed pair by pair so one malformed pair drops only itself
+(``http.cookies.SimpleCookie.load`` drops everything after it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from http.cookies import Morsel, SimpleCookie
+from typing import Any
+
+__all__ = ["CookieMorsel", "make_morsel", "parse_cookie_header"]
+
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+_QUOTER = SimpleCookie()
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        # SimpleCookie's decoding of \ooo and \" escapes, applied to one value.
+        return _QUOTER.value_decode(value)[0]
+    return value
+
+
+def parse_cookie_header(values: Iterable[str]) -> dict[str, str]:
+    """``['a=1; b="x y"']`` -> ``{'a': '1', 'b': 'x y'}``; the first of duplicate names wins."""
+    cookies: dict[str, str] = {}
+    for header in values:
+        for pair in header.split(";"):
+            name, sep, value = pair.partition("=")
+            name = name.strip()
+            if not sep or not name or not _TOKEN_CHARS.issuperset(name):
+                continue
+            cookies.setdefault(name, _unquote(value.strip()))
+    return cookies
+
+
+class CookieMorsel(Morsel[str]):
+    """A ``Morsel`` that also knows the ``Partitioned`` attribute (CHIPS), on any Python."""
+
+    _reserved = {**Morsel._reserved, "partitioned": "Partitioned"}  # type: ignore[attr-defined]
+    _flags = {*Morsel._flags, "partitioned"}  # type: ignore[attr-defined]
+
+
+def make_morsel(name: str, value: str, attributes: dict[str, Any]) -> CookieMorsel:
+    """A morsel for ``name=value`` with its value quoted as needed and ``attributes`` set."""
+    morsel = CookieMorsel()
+    morsel.set(name, value, _QUOTER.value_encode(value)[1])
+    for key, attr in attributes.items():
+        if attr is not None and attr is not False:
+            morsel[key] = attr
+    return morsel
