@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from surge.server.routing.match import MatchInfoError, UrlMappingMatchInfo
 from surge.server.routing.resources import (
-    _ROUTE_NAME_RE,
     METH_ANY,
     AbstractResource,
     AbstractRoute,
@@ -75,7 +74,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             raise RuntimeError("Cannot register a resource into frozen router.")
         name = resource.name
         if name is not None:
-            if not _ROUTE_NAME_RE.match(name) and not all(
+            if not all(
                 part.isidentifier() and not keyword.iskeyword(part)
                 for part in _NAME_SPLIT_RE.split(name)
             ):
