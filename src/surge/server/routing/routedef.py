@@ -75,8 +75,8 @@ class RouteDef(AbstractRouteDef):
         return f"<RouteDef {self.method} {self.path} -> {name!r}{info}>"
 
     def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
-        if self.method in hdrs.METH_ALL:
-            add = getattr(router, "add_" + self.method.lower())
+        add = getattr(router, "add_" + self.method.lower(), None)
+        if self.method in hdrs.METH_ALL and add is not None:
             return [add(self.path, self.handler, **self.kwargs)]
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
 
