@@ -109,7 +109,11 @@ def lifespanContext(func: Callable[[Application], Any]) -> Callable[[Application
 
 
 class Application(MutableMapping[Any, Any]):
-    """A web application: ``app = web.Application(middlewares=[...])``."""
+    """A web application: ``app = web.Application(middlewares=[...])``.
+
+    When frozen it also registers the ``@web.get('/x')`` / ``@web.view('/items')`` decorator
+    routes written in the module that created it (see ``surge.server.routing.routedef``).
+    """
 
     def __init__(
         self,
