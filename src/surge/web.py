@@ -69,3 +69,53 @@ __all__ = [
     "run_app",
     *_exceptions_all,
 ]
+
+# --- routing: route tables, class views, sub-applications, path normalisation ---------------
+from surge.server.middlewares import normalize_path_middleware
+from surge.server.routing.routedef import (
+    AbstractRouteDef,
+    RouteDef,
+    RouteTableDef,
+    StaticDef,
+    delete,
+    get,
+    head,
+    options,
+    patch,
+    post,
+    put,
+    route,
+    static,
+    view,
+)
+from surge.server.routing.subapps import (
+    Domain,
+    MaskDomain,
+    MatchedSubAppResource,
+    PrefixedSubAppResource,
+)
+from surge.server.routing.views import AbstractView, View
+
+__all__ += [
+    "AbstractRouteDef",
+    "AbstractView",
+    "Domain",
+    "MaskDomain",
+    "MatchedSubAppResource",
+    "PrefixedSubAppResource",
+    "RouteDef",
+    "RouteTableDef",
+    "StaticDef",
+    "View",
+    "delete",
+    "get",
+    "head",
+    "normalize_path_middleware",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "route",
+    "static",
+    "view",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import warnings
 from collections.abc import (
     AsyncIterator,
@@ -108,7 +109,11 @@ def lifespanContext(func: Callable[[Application], Any]) -> Callable[[Application
 
 
 class Application(MutableMapping[Any, Any]):
-    """A web application: ``app = web.Application(middlewares=[...])``."""
+    """A web application: ``app = web.Application(middlewares=[...])``.
+
+    When frozen it also registers the ``@web.get('/x')`` / ``@web.view('/items')`` decorator
+    routes written in the module that created it (see ``surge.server.routing.routedef``).
+    """
 
     def __init__(
         self,
@@ -131,6 +136,10 @@ class Application(MutableMapping[Any, Any]):
         self._frozen = False
         self._pre_frozen = False
         self._subapps: list[Application] = []
+        self._mounted = False
+        # The module that created the app: its ``@web.view``/``@web.get`` decorator routes are
+        # picked up when the app is frozen (see surge.server.routing.routedef).
+        self._module: str | None = sys._getframe(1).f_globals.get("__name__")
         self._client_max_size = client_max_size
         # The spec's "Performance" example: how many idle keep-alive connections the server
         # keeps; past it, the longest-idle ones are closed (see Server.max_idle_connections).
@@ -276,9 +285,22 @@ class Application(MutableMapping[Any, Any]):
 
         return add_domain(self, domain, subapp)
 
+    def _mount(self, subapp: Application) -> None:
+        """Adopt a sub-app: its startup/shutdown/cleanup signals run with this app's."""
+        for name in ("on_startup", "on_shutdown", "on_cleanup"):
+            getattr(self, name).append(_SubappSignal(getattr(subapp, name), subapp))
+        subapp._mounted = True
+        self._subapps.append(subapp)
+        subapp.pre_freeze()
+
     def pre_freeze(self) -> None:
         if self._pre_frozen:
             return
+        from surge.server.routing.routedef import module_routes
+
+        decorated = module_routes(self._module)
+        if decorated:
+            self._router.add_routes(decorated)
         self._pre_frozen = True
         self._middlewares.freeze()
         self._router.freeze()
@@ -346,7 +368,7 @@ class Application(MutableMapping[Any, Any]):
         if self._on_request_start:
             for hook in self._on_request_start:
                 await hook(request)
-        match_info = self._router.resolve_path(request._head.method, request.path)
+        match_info = self._router.resolve_path(request._head.method, request.path, request)
         if match_info._current_app is None and self._simple:
             # The common case: a route of this app, which has no middleware or prepare hooks.
             match_info._apps = self._apps_tuple
@@ -407,6 +429,22 @@ class Application(MutableMapping[Any, Any]):
                 if response is not None and response.status == status:
                     return cast("StreamResponse", response)
         return None
+
+
+class _SubappSignal:
+    """A parent's signal receiver that sends a sub-app's signal with the sub-app."""
+
+    __slots__ = ("_app", "_signal")
+
+    def __init__(self, signal: Signal, app: Application) -> None:
+        self._signal = signal
+        self._app = app
+
+    async def __call__(self, parent: Application) -> None:
+        await self._signal.send(self._app)
+
+    def __repr__(self) -> str:
+        return f"<sub-app {self._app!r} signal>"
 
 
 class _Next:

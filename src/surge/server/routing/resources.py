@@ -35,7 +35,6 @@ __all__ = [
 Handler = Callable[..., Awaitable[Any]]
 _HTTP_METHOD_RE = re.compile(r"^[0-9A-Za-z!#\$%&'\*\+\-\.\^_`\|~]+$")
 _PARAM_RE = re.compile(r"\{(?P<name>[_a-zA-Z][_a-zA-Z0-9]*)(?::(?P<spec>(?:\{[^{}]*\}|[^{}])*))?\}")
-_ROUTE_NAME_RE = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*(?:[.:\-][_a-zA-Z][_a-zA-Z0-9]*)*$")
 METH_ANY = "*"
 
 
@@ -414,6 +413,9 @@ class DynamicResource(Resource):
         return {"formatter": self._formatter, "pattern": self._pattern}
 
     def url_for(self, **parts: Any) -> URL:
+        """The URL with ``parts`` filled in (a defaulted parameter may be left out)."""
+        if self._defaults:
+            parts = {**self._defaults, **parts}
         values = {}
         for key, value in parts.items():
             conv = self._convertors.get(key)

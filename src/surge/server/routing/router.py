@@ -1,8 +1,12 @@
 """UrlDispatcher: ``app.router``. Finds the route for a method and decoded path.
 
-Plain paths are a dict lookup; dynamic resources are bucketed by their first literal segment
-so a request never scans every resource. Resources keep aiohttp's rule: the first registered
-resource whose path matches wins, and 405 is answered only if no resource takes the method.
+Resources are indexed by their literal path prefix (a plain resource by its whole path, a
+dynamic one by the path before its first parameter's segment, a sub-application by its
+prefix). A request looks up its full path, then each shorter prefix down to ``/``, so a plain
+path is one dict lookup and no request scans every resource. Within one prefix the first
+registered resource wins, and 405 is answered only when no resource takes the method. This is
+aiohttp 3.9+'s order: a more specific literal prefix wins over an earlier, more general
+pattern (``/users`` beats an earlier ``/{name}``). Domain sub-applications are tried first.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from surge.server.routing.match import MatchInfoError, UrlMappingMatchInfo
 from surge.server.routing.resources import (
-    _ROUTE_NAME_RE,
     METH_ANY,
     AbstractResource,
     AbstractRoute,
@@ -31,12 +34,19 @@ __all__ = ["UrlDispatcher"]
 
 _H = TypeVar("_H", bound=Callable[..., Any])
 _HAS_PARAM = re.compile(r"\{[^{}]*\}")
+_NAME_SPLIT_RE = re.compile(r"[.:-]")
 
 
-def _first_segment(path: str) -> str | None:
-    """The first path segment when it is literal (no parameter), else ``None``."""
-    segment = path[1:].partition("/")[0]
-    return None if "{" in segment or "}" in segment else segment
+def index_key(resource: AbstractResource) -> str:
+    """The literal prefix a resource is indexed under (see the module docstring)."""
+    key = getattr(resource, "_index_key", None)
+    if isinstance(key, str):
+        return key
+    canonical = resource.canonical
+    brace = canonical.find("{")
+    if brace < 0:
+        return canonical
+    return canonical[: canonical.rfind("/", 0, brace)] or "/"
 
 
 class UrlDispatcher(Mapping[str, AbstractResource]):
@@ -50,9 +60,8 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
     def __init__(self) -> None:
         self._resources: list[AbstractResource] = []
         self._named: dict[str, AbstractResource] = {}
-        self._plain: dict[str, PlainResource] = {}
-        self._buckets: dict[str, list[AbstractResource]] = {}
-        self._wild: list[AbstractResource] = []  # first segment is dynamic, or a prefix resource
+        self._domains: list[Any] = []  # MatchedSubAppResource, tried before the index
+        self._index: dict[str, tuple[AbstractResource, ...]] | None = None  # built lazily
         self._frozen = False
 
     # building ------------------------------------------------------------------------------
@@ -65,9 +74,9 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             raise RuntimeError("Cannot register a resource into frozen router.")
         name = resource.name
         if name is not None:
-            if not _ROUTE_NAME_RE.match(name) and not all(
+            if not all(
                 part.isidentifier() and not keyword.iskeyword(part)
-                for part in re.split(r"[.:-]", name)
+                for part in _NAME_SPLIT_RE.split(name)
             ):
                 raise ValueError(
                     f"Incorrect route name {name!r}, the name should be a sequence of python "
@@ -78,31 +87,28 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             self._named[name] = resource
         resource._index = len(self._resources)
         self._resources.append(resource)
-        self._index_resource(resource)
+        if getattr(resource, "_is_domain", False):
+            self._domains.append(resource)
+        self._index = None
 
-    def _index_resource(self, resource: AbstractResource) -> None:
-        if isinstance(resource, PlainResource):
-            self._plain.setdefault(resource.canonical, resource)
-            return
-        segment = (
-            _first_segment(resource.canonical) if isinstance(resource, DynamicResource) else None
-        )
-        if segment is not None and "{" not in resource.canonical.partition(segment)[0]:
-            self._buckets.setdefault(segment, []).append(resource)
-        else:
-            self._wild.append(resource)
+    def _invalidate(self) -> None:
+        """Rebuild the index on the next resolve (a resource's path changed: a new prefix)."""
+        self._index = None
 
-    def _reindex(self) -> None:
-        self._plain.clear()
-        self._buckets.clear()
-        self._wild.clear()
+    def _build_index(self) -> dict[str, tuple[AbstractResource, ...]]:
+        buckets: dict[str, list[AbstractResource]] = {}
         for resource in self._resources:
-            self._index_resource(resource)
+            if not getattr(resource, "_is_domain", False):
+                buckets.setdefault(index_key(resource), []).append(resource)
+        self._index = {key: tuple(found) for key, found in buckets.items()}
+        return self._index
 
     def add_resource(self, path: str, *, name: str | None = None) -> Resource:
         """Get or create the resource for ``path`` (``{param}`` makes it dynamic)."""
         if path and not path.startswith("/"):
             raise ValueError("path should be started with / or be empty")
+        if self._frozen:
+            raise RuntimeError("Cannot register a resource into frozen router.")
         # Reuse the last resource when it has the same path and name (aiohttp's rule).
         if self._resources:
             last = self._resources[-1]
@@ -217,49 +223,55 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     # resolving -----------------------------------------------------------------------------
 
-    def _candidates(self, path: str) -> Iterator[AbstractResource]:
-        """Resources that may match ``path``, in registration order."""
-        plain = self._plain.get(path)
-        bucket = self._buckets.get(path[1:].partition("/")[0], ())
-        wild = self._wild
-        if not bucket and not wild:
-            if plain is not None:
-                yield plain
-            return
-        found = [r for r in (*bucket, *wild)]
-        if plain is not None:
-            found.append(plain)
-        found.sort(key=lambda r: r._index)
-        yield from found
+    def resolve_path(
+        self, method: str, path: str, request: Request | None = None
+    ) -> UrlMappingMatchInfo:
+        """Synchronous resolution: a match, or a :class:`MatchInfoError` (404/405).
 
-    def resolve_path(self, method: str, path: str) -> UrlMappingMatchInfo:
-        """Synchronous resolution: a match, or a :class:`MatchInfoError` (404/405)."""
-        plain = self._plain.get(path)
-        if plain is not None and not self._wild and plain._index < self._first_dynamic(path):
-            match, allowed = plain._resolve(method, path)
+        ``request`` is needed only to match domain sub-applications on the ``Host`` header.
+        """
+        if self._domains and request is not None:
+            match = self._resolve_domain(method, path, request)
             if match is not None:
                 return match
-            methods = set(allowed)
-        else:
-            methods = set()
-        for resource in self._candidates(path):
-            match, allowed = resource._resolve(method, path)
-            if match is not None:
-                return match
-            methods |= allowed
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        methods: set[str] | None = None
+        part = path
+        while True:
+            candidates = index.get(part)
+            if candidates is not None:
+                for resource in candidates:
+                    match, allowed = resource._resolve(method, path)
+                    if match is not None:
+                        return match
+                    if allowed:
+                        methods = set(allowed) if methods is None else methods | allowed
+            if len(part) <= 1:
+                break
+            part = part[: part.rfind("/")] or "/"
         from surge.server.exceptions import HTTPMethodNotAllowed, HTTPNotFound
 
         if methods:
             return MatchInfoError(HTTPMethodNotAllowed(method, methods))
         return MatchInfoError(HTTPNotFound())
 
-    def _first_dynamic(self, path: str) -> int:
-        bucket = self._buckets.get(path[1:].partition("/")[0])
-        return bucket[0]._index if bucket else 1 << 62
+    def _resolve_domain(
+        self, method: str, path: str, request: Request
+    ) -> UrlMappingMatchInfo | None:
+        host = request.headers.get("Host")
+        if not host:
+            return None
+        for resource in self._domains:
+            match = resource._resolve_host(method, path, host, request)
+            if match is not None:
+                return match  # type: ignore[no-any-return]
+        return None
 
     async def resolve(self, request: Request) -> UrlMappingMatchInfo:
         """aiohttp's form: resolve a request's method and path."""
-        return self.resolve_path(request.method, request.path)
+        return self.resolve_path(request.method, request.path, request)
 
     # views of the table --------------------------------------------------------------------
 
@@ -290,7 +302,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._frozen = True
         for resource in self._resources:
             resource.freeze()
-        self._reindex()
+        self._build_index()
 
     @property
     def frozen(self) -> bool:

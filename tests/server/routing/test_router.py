@@ -1,0 +1,172 @@
+"""UrlDispatcher unit tests: resolution order, 404/405, names, url_for, freezing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from surge import web
+from surge.server.routing.router import UrlDispatcher
+
+
+async def handler(request: web.Request) -> web.Response:
+    return web.Response(text="x")
+
+
+async def other(request: web.Request) -> web.Response:
+    return web.Response(text="y")
+
+
+def test_plain_dynamic_typed_and_regex() -> None:
+    router = UrlDispatcher()
+    router.add_get("/users", handler)
+    router.add_get("/users/{user_id:int}", handler)
+    router.add_get("/f/{x:float}", handler)
+    router.add_get("/u/{u:uuid}", handler)
+    router.add_get("/p/{p:path}", handler)
+    router.add_get("/files/{name:[a-z]+}", handler)
+    assert router.resolve_path("GET", "/users").route.resource is router.resources()[0]
+    match = router.resolve_path("GET", "/users/42")
+    assert match == {"user_id": 42} and isinstance(match["user_id"], int)
+    assert router.resolve_path("GET", "/users/-3") == {"user_id": -3}
+    assert router.resolve_path("GET", "/users/abc").http_exception.status == 404  # type: ignore[union-attr]
+    assert router.resolve_path("GET", "/f/2.5") == {"x": 2.5}
+    value = uuid.uuid4()
+    assert router.resolve_path("GET", f"/u/{value}") == {"u": value}
+    assert router.resolve_path("GET", "/p/a/b/c.txt") == {"p": "a/b/c.txt"}
+    assert router.resolve_path("GET", "/files/abc") == {"name": "abc"}
+    assert router.resolve_path("GET", "/files/ABC").http_exception is not None
+
+
+def test_default_value_makes_last_segment_optional() -> None:
+    router = UrlDispatcher()
+    router.add_get("/users/{user_id:int=1}", handler, name="user")
+    for path in ("/users", "/users/"):
+        assert router.resolve_path("GET", path) == {"user_id": 1}
+    assert router.resolve_path("GET", "/users/7") == {"user_id": 7}
+    assert str(router["user"].url_for()) == "/users/1"
+    assert str(router["user"].url_for(user_id=9)) == "/users/9"
+    with pytest.raises(ValueError):
+        router.add_get("/a/{x:int=1}/b", handler)
+
+
+def test_405_allow_sorted_and_later_resource_takes_method() -> None:
+    router = UrlDispatcher()
+    router.add_get("/r", handler)
+    router.add_put("/r", handler)
+    match = router.resolve_path("DELETE", "/r")
+    exc = match.http_exception
+    assert exc is not None and exc.status == 405
+    assert exc.headers["Allow"] == "GET,HEAD,PUT"
+    # A dynamic resource answering GET only does not hide a later one answering POST.
+    router.add_get("/items/{id}", handler)
+    router.add_post("/items/{id}", other, name="post_item")
+    assert router.resolve_path("POST", "/items/3").route.handler is other
+
+
+def test_first_registered_wins_within_a_prefix() -> None:
+    router = UrlDispatcher()
+    router.add_get("/a/{x}", handler)
+    router.add_get("/a/{y}", other)
+    assert router.resolve_path("GET", "/a/1").route.handler is handler
+    # A more specific literal prefix is looked up first (aiohttp 3.9+ order).
+    router.add_get("/{anything}", handler)
+    router.add_get("/plain", other)
+    assert router.resolve_path("GET", "/plain").route.handler is other
+
+
+def test_head_registered_with_get_unless_disabled() -> None:
+    router = UrlDispatcher()
+    router.add_get("/a", handler)
+    router.add_get("/b", handler, allow_head=False)
+    assert router.resolve_path("HEAD", "/a").http_exception is None
+    exc = router.resolve_path("HEAD", "/b").http_exception
+    assert exc is not None and exc.status == 405
+    assert exc.headers["Allow"] == "GET"
+    assert sorted(r.method for r in router.routes()) == ["GET", "GET", "HEAD"]
+
+
+def test_names_mapping_and_validation() -> None:
+    router = UrlDispatcher()
+    router.add_get("/api", handler, name="api")
+    router.add_get("/users/{user_id}", handler, name="user-detail.v1")
+    assert len(router) == 2
+    assert "api" in router and "nope" not in router
+    assert router["api"] is router.get("api")
+    assert router.get("missing") is None
+    assert set(router.named_resources()) == {"api", "user-detail.v1"}
+    assert len(router.resources()) == 2
+    with pytest.raises(ValueError):
+        router.add_get("/x", handler, name="api")
+    for bad in ("1abc", "with space", "class", "a..b"):
+        with pytest.raises(ValueError):
+            router.add_get("/bad", handler, name=bad)
+
+
+def test_url_for_encoding_and_query() -> None:
+    router = UrlDispatcher()
+    router.add_get("/users/{user_id}", handler, name="user")
+    router.add_get("/files/{p:path}", handler, name="file")
+    router.add_get("/plain", handler, name="plain")
+    assert str(router["user"].url_for(user_id=42)) == "/users/42"
+    assert str(router["user"].url_for(user_id="a b/c?d")) == "/users/a%20b%2Fc%3Fd"
+    assert str(router["file"].url_for(p="a/b c.txt")) == "/files/a/b%20c.txt"
+    url = router["plain"].url_for().with_query({"q": "a b", "n": 1})
+    assert str(url) == "/plain?q=a+b&n=1"
+
+
+def test_frozen_router_refuses_registration() -> None:
+    router = UrlDispatcher()
+    router.add_get("/a", handler)
+    router.freeze()
+    with pytest.raises(RuntimeError):
+        router.add_get("/b", handler)
+    with pytest.raises(RuntimeError):
+        router.add_get("/a", handler)  # even on the last resource's own path
+
+
+def test_decorator_vs_lookup() -> None:
+    app = web.Application()
+
+    @app.router.get("/users/{user_id:int}", name="user")
+    async def get_user(request: web.Request) -> web.Response:
+        return web.Response()
+
+    @app.router.post("/users")
+    async def create(request: web.Request) -> web.Response:
+        return web.Response()
+
+    assert get_user.__name__ == "get_user"  # the decorator returns the function
+    assert app.router.get("user") is app.router["user"]
+    assert {r.method for r in app.router.routes()} == {"GET", "HEAD", "POST"}
+
+
+def test_plain_path_does_not_scan_other_resources() -> None:
+    router = UrlDispatcher()
+    calls: list[str] = []
+
+    def spy(resource: Any) -> None:
+        original = resource._resolve
+
+        def counting(method: str, path: str) -> Any:
+            calls.append(resource.canonical)
+            return original(method, path)
+
+        resource._resolve = counting
+
+    for i in range(50):
+        router.add_get(f"/dyn{i}/{{x}}", handler)
+        router.add_get(f"/plain{i}", handler)
+    for resource in router.resources():
+        spy(resource)
+    router.freeze()
+    assert router.resolve_path("GET", "/plain37").http_exception is None
+    assert calls == ["/plain37"]
+    calls.clear()
+    assert router.resolve_path("GET", "/dyn12/abc") == {"x": "abc"}
+    assert calls == ["/dyn12/{x}"]
+    calls.clear()
+    assert router.resolve_path("GET", "/nothing/here").http_exception is not None
+    assert calls == []
