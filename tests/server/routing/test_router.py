@@ -170,3 +170,19 @@ def test_plain_path_does_not_scan_other_resources() -> None:
     calls.clear()
     assert router.resolve_path("GET", "/nothing/here").http_exception is not None
     assert calls == []
+
+
+def test_a_miss_on_a_deep_path_looks_up_a_bounded_number_of_prefixes() -> None:
+    router = web.UrlDispatcher()
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response()
+
+    router.add_get("/a/b/{x}", handler)
+    router.add_get("/plain", handler)
+    router.resolve_path("GET", "/warm-up")
+    keys = list(router._prefix_keys("/a" * 4000))
+    assert keys == ["/a/a", "/a", "/"]
+    assert isinstance(router.resolve_path("GET", "/a/b/c"), web.UrlMappingMatchInfo)
+    assert router.resolve_path("GET", "/a/b/c").get("x") == "c"
+    assert router.resolve_path("GET", "/" * 8000).http_exception.status == 404

@@ -62,6 +62,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._named: dict[str, AbstractResource] = {}
         self._domains: list[Any] = []  # MatchedSubAppResource, tried before the index
         self._index: dict[str, tuple[AbstractResource, ...]] | None = None  # built lazily
+        self._prefix_depth = 0  # segments in the deepest index key, set with the index
         self._frozen = False
 
     # building ------------------------------------------------------------------------------
@@ -101,6 +102,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             if not getattr(resource, "_is_domain", False):
                 buckets.setdefault(index_key(resource), []).append(resource)
         self._index = {key: tuple(found) for key, found in buckets.items()}
+        self._prefix_depth = max((key.count("/") for key in self._index if key != "/"), default=0)
         return self._index
 
     def add_resource(self, path: str, *, name: str | None = None) -> Resource:
@@ -238,8 +240,15 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         if index is None:
             index = self._build_index()
         methods: set[str] | None = None
-        part = path
-        while True:
+        candidates = index.get(path)  # a plain path: one lookup
+        if candidates is not None:
+            for resource in candidates:
+                match, allowed = resource._resolve(method, path)
+                if match is not None:
+                    return match
+                if allowed:
+                    methods = set(allowed)
+        for part in self._prefix_keys(path):
             candidates = index.get(part)
             if candidates is not None:
                 for resource in candidates:
@@ -248,14 +257,32 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                         return match
                     if allowed:
                         methods = set(allowed) if methods is None else methods | allowed
-            if len(part) <= 1:
-                break
-            part = part[: part.rfind("/")] or "/"
         from surge.server.exceptions import HTTPMethodNotAllowed, HTTPNotFound
 
         if methods:
             return MatchInfoError(HTTPMethodNotAllowed(method, methods))
         return MatchInfoError(HTTPNotFound())
+
+    def _prefix_keys(self, path: str) -> Iterator[str]:
+        """The prefixes of ``path`` that may hold resources, longest first: those no deeper
+        than the deepest indexed prefix, then "/".
+
+        Bounding the depth keeps a miss on a long path with many slashes linear, not
+        quadratic, in its length.
+        """
+        depth = self._prefix_depth
+        if depth:
+            ends: list[int] = []
+            pos = 0
+            while len(ends) < depth:
+                pos = path.find("/", pos + 1)
+                if pos < 0:
+                    break
+                ends.append(pos)
+            for end in reversed(ends):
+                yield path[:end]
+        if path != "/":
+            yield "/"
 
     def _resolve_domain(
         self, method: str, path: str, request: Request
