@@ -69,3 +69,8 @@ __all__ = [
     "run_app",
     *_exceptions_all,
 ]
+
+if __name__ == "__main__":  # python -m surge.web module:factory
+    from surge.cli import web_main
+
+    web_main()
