@@ -119,3 +119,8 @@ __all__ += [
     "static",
     "view",
 ]
+
+if __name__ == "__main__":  # python -m surge.web module:factory
+    from surge.cli import web_main
+
+    web_main()

@@ -31,64 +31,93 @@ class AbstractAccessLogger(abc.ABC):
 
 
 class AccessLogger(AbstractAccessLogger):
-    """Formats lines with ``%a %t %P %r %s %b %T %Tf %D %{Header}i %{Header}o``."""
+    """Formats lines with aiohttp's directives.
+
+    ``%a`` remote address, ``%t`` time the request started, ``%P`` process id, ``%r`` request
+    line, ``%s`` status, ``%b`` body bytes sent, ``%T`` seconds taken, ``%Tf`` seconds with
+    fraction, ``%D`` microseconds taken, ``%{H}i`` request header, ``%{H}o`` response header,
+    ``%%`` a percent sign. Each value also goes to the record's ``extra`` under a name
+    (``remote_address``, ``first_request_line``, ``request_header`` ...) for structured logs.
+    """
 
     LOG_FORMAT = '%a %t "%r" %s %b "%{Referer}i" "%{User-Agent}i"'
     _FORMAT_RE = re.compile(r"%(\{([A-Za-z0-9\-_]+)\}([ioe])|[atPrsbOD]|Tf?)")
-    _cache: dict[str, tuple[str, list[Callable[[Any, Any, float], str]]]] = {}
+    _cache: dict[str, tuple[str, list[_Item]]] = {}
 
     def __init__(self, logger: logging.Logger, log_format: str = LOG_FORMAT) -> None:
         super().__init__(logger, log_format)
         cached = self._cache.get(log_format)
         if cached is None:
             cached = self._cache[log_format] = self._compile(log_format)
-        self._template, self._getters = cached
+        self._template, self._items = cached
 
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
 
-    def _compile(self, fmt: str) -> tuple[str, list[Callable[[Any, Any, float], str]]]:
-        getters: list[Callable[[Any, Any, float], str]] = []
+    @classmethod
+    def _compile(cls, fmt: str) -> tuple[str, list[_Item]]:
+        items: list[_Item] = []
 
         def replace(match: re.Match[str]) -> str:
-            getters.append(self._getter(match))
-            return "%s"
+            items.append(cls._item(match))
+            return "\x01"
 
-        template = self._FORMAT_RE.sub(replace, fmt.replace("%%", "\x00")).replace("\x00", "%%")
-        return template, getters
+        # Directives become %s; every other % (literal or unknown) is escaped for the % operator.
+        template = cls._FORMAT_RE.sub(replace, fmt.replace("%%", "\x00")).replace("%", "%%")
+        return template.replace("\x01", "%s").replace("\x00", "%%"), items
 
     @staticmethod
-    def _getter(match: re.Match[str]) -> Callable[[Any, Any, float], str]:
+    def _item(match: re.Match[str]) -> _Item:
         key = match.group(1)
         if match.group(2):
             header, kind = match.group(2), match.group(3)
             if kind == "i":
-                return lambda req, resp, t: req.headers.get(header, "-")
+                return "request_header", header, lambda req, resp, t: req.headers.get(header, "-")
             if kind == "o":
-                return lambda req, resp, t: resp.headers.get(header, "-")
-            return lambda req, resp, t: os.environ.get(header, "-")
-        table: dict[str, Callable[[Any, Any, float], str]] = {
-            "a": lambda req, resp, t: req.remote or "-",
-            "t": lambda req, resp, t: (
-                datetime.datetime.now(datetime.UTC).astimezone().strftime("[%d/%b/%Y:%H:%M:%S %z]")
-            ),
-            "P": lambda req, resp, t: f"<{os.getpid()}>",
-            "r": lambda req, resp, t: (
-                f"{req.method} {req.raw_path} HTTP/{req.version[0]}.{req.version[1]}"
-            ),
-            "s": lambda req, resp, t: str(resp.status),
-            "b": lambda req, resp, t: str(resp.body_length),
-            "O": lambda req, resp, t: str(resp.body_length),
-            "T": lambda req, resp, t: str(round(t)),
-            "Tf": lambda req, resp, t: f"{t:06f}",
-            "D": lambda req, resp, t: str(round(t * 1_000_000)),
-        }
-        return table[key]
+                return "response_header", header, lambda req, resp, t: resp.headers.get(header, "-")
+            return "environ", header, lambda req, resp, t: os.environ.get(header, "-")
+        return _SIMPLE[key]
 
     def log(self, request: Any, response: Any, time: float) -> None:
         try:
-            values = tuple(getter(request, response, time) for getter in self._getters)
-            self.logger.info(self._template % values, extra={"remote_address": request.remote})
+            values = []
+            extra: dict[str, Any] = {}
+            for name, header, getter in self._items:
+                value = getter(request, response, time)
+                values.append(value)
+                if header is None:
+                    extra[name] = value
+                else:
+                    extra.setdefault(name, {})[header] = value
+            self.logger.info(self._template % tuple(values), extra=extra)
         except Exception:
             self.logger.exception("Error in logging")
+
+
+def _start_time(request: Any, response: Any, time: float) -> str:
+    started = datetime.datetime.now(datetime.UTC).astimezone() - datetime.timedelta(seconds=time)
+    return started.strftime("[%d/%b/%Y:%H:%M:%S %z]")
+
+
+def _first_line(request: Any, response: Any, time: float) -> str:
+    version = request.version
+    return f"{request.method} {request.raw_path} HTTP/{version[0]}.{version[1]}"
+
+
+_Getter = Callable[[Any, Any, float], str]
+# (name in the record's extra, header name or None, getter)
+_Item = tuple[str, "str | None", _Getter]
+
+_SIMPLE: dict[str, _Item] = {
+    "a": ("remote_address", None, lambda req, resp, t: req.remote or "-"),
+    "t": ("request_start_time", None, _start_time),
+    "P": ("process_id", None, lambda req, resp, t: f"<{os.getpid()}>"),
+    "r": ("first_request_line", None, _first_line),
+    "s": ("response_status", None, lambda req, resp, t: str(resp.status)),
+    "b": ("response_size", None, lambda req, resp, t: str(resp.body_length)),
+    "O": ("response_size", None, lambda req, resp, t: str(resp.body_length)),
+    "T": ("request_time", None, lambda req, resp, t: str(round(t))),
+    "Tf": ("request_time_frac", None, lambda req, resp, t: f"{t:06f}"),
+    "D": ("request_time_micro", None, lambda req, resp, t: str(round(t * 1_000_000))),
+}

@@ -174,6 +174,10 @@ class Application(MutableMapping[Any, Any]):
     def __bool__(self) -> bool:
         return True
 
+    def __call__(self) -> Application:
+        """Return the app itself, so a module-level ``app`` works as a factory (gunicorn)."""
+        return self
+
     def __eq__(self, other: object) -> bool:
         return self is other
 

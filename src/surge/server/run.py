@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from surge.server.access_log import AbstractAccessLogger, AccessLogger
@@ -36,7 +36,7 @@ async def _run_app(
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
-    path: str | Iterable[str] | None = None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
     sock: socket.socket | Iterable[socket.socket] | None = None,
     ssl_context: ssl_module.SSLContext | None = None,
     print: Callable[..., None] | None = print,
@@ -49,7 +49,10 @@ async def _run_app(
 ) -> None:
     if asyncio.iscoroutine(app) or isinstance(app, Awaitable):
         app = await app
-    assert isinstance(app, Application)
+    if not isinstance(app, Application):
+        raise TypeError(
+            f"run_app needs a web.Application (or a coroutine returning one), got {app!r}"
+        )
     runner = AppRunner(
         app, handle_signals=handle_signals, shutdown_timeout=shutdown_timeout, **server_kwargs
     )
@@ -84,7 +87,7 @@ async def _run_app(
                 )
             )
         if path is not None:
-            for p in [path] if isinstance(path, str) else path:
+            for p in [path] if isinstance(path, (str, os.PathLike)) else path:
                 sites.append(UnixSite(runner, p, ssl_context=ssl_context, backlog=backlog))
         if sock is not None:
             socks = [sock] if isinstance(sock, socket.socket) else list(sock)
@@ -103,11 +106,11 @@ async def _run_app(
 
 
 def run_app(
-    app: Application | Coroutine[Any, Any, Application],
+    app: Application | Awaitable[Application],
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
-    path: str | Iterable[str] | None = None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
     sock: socket.socket | Iterable[socket.socket] | None = None,
     shutdown_timeout: float = 60.0,
     keepalive_timeout: float = 75.0,
@@ -129,15 +132,18 @@ def run_app(
     On the signal it stops accepting, lets in-flight requests finish within
     ``shutdown_timeout`` seconds, runs on_shutdown and on_cleanup, and returns.
     """
+    if loop is None:
+        loop = new_event_loop()
     if (
-        access_log is not None
+        loop.get_debug()
+        and access_log is not None
+        and access_log.name == access_logger.name
         and access_log.level == logging.NOTSET
         and not access_log.hasHandlers()
     ):
+        # As aiohttp: in debug mode an unconfigured access log still shows each request.
         access_log.setLevel(logging.DEBUG)
         access_log.addHandler(logging.StreamHandler())
-    if loop is None:
-        loop = new_event_loop()
     asyncio.set_event_loop(loop)
     main = loop.create_task(
         _run_app(

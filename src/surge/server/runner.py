@@ -8,11 +8,13 @@ binds a listener; ``cleanup`` stops accepting, finishes in-flight requests withi
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import ssl as ssl_module
 from typing import Any
 
+from surge.server.access_log import AbstractAccessLogger, AccessLogger
 from surge.server.app import Application
 from surge.server.server import Server
 
@@ -132,7 +134,7 @@ class UnixSite(BaseSite):
     def __init__(
         self,
         runner: BaseRunner,
-        path: str,
+        path: str | os.PathLike[str],
         *,
         shutdown_timeout: float = 60.0,
         ssl_context: ssl_module.SSLContext | None = None,
@@ -141,7 +143,7 @@ class UnixSite(BaseSite):
         super().__init__(
             runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
         )
-        self._path = path
+        self._path = os.fspath(path)
 
     @property
     def name(self) -> str:
@@ -247,18 +249,22 @@ class BaseRunner:
         pass
 
     async def cleanup(self) -> None:
-        """Stop listening, finish in-flight requests, then run the app's shutdown/cleanup."""
-        for site in list(self._sites):
-            if site._server is not None:
-                site._server.close()
-        for site in list(self._sites):
-            if site._server is not None:
-                await _wait_closed(site._server)
-        await self.shutdown()
-        if self._server is not None:
-            await self._server.shutdown(self._shutdown_timeout)
+        """Shut down gracefully, in aiohttp's documented order.
+
+        1. stop every site (new connections are refused); 2. close idle keep-alive
+        connections and mark busy ones to close after their response; 3. run on_shutdown;
+        4. let running handlers finish within ``shutdown_timeout``; 5. cancel what is left
+        and close every connection; 6. run on_cleanup.
+        """
         for site in list(self._sites):
             await site.stop()
+        server = self._server
+        if server is not None:
+            server.shutting_down = True
+            for conn in server.connections:
+                conn.close_idle()
+            await self.shutdown()
+            await server.shutdown(self._shutdown_timeout)
         await self._cleanup_server()
         self._server = None
         if self._handle_signals:
@@ -283,11 +289,6 @@ class BaseRunner:
             self._sites.remove(site)
 
 
-async def _wait_closed(server: asyncio.Server) -> None:
-    # Server.wait_closed waits for every connection on 3.12+; listeners are closed already.
-    await asyncio.sleep(0)
-
-
 class ServerRunner(BaseRunner):
     """Runs a low-level :class:`Server` (no application signals)."""
 
@@ -306,10 +307,26 @@ class AppRunner(BaseRunner):
 
     __slots__ = ("_app",)
 
-    def __init__(self, app: Application, *, handle_signals: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Application,
+        *,
+        handle_signals: bool = False,
+        access_log_class: type[AbstractAccessLogger] = AccessLogger,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(app, Application):
             raise TypeError(f"The first argument should be web.Application instance, got {app!r}")
-        super().__init__(handle_signals=handle_signals, **kwargs)
+        if not (
+            isinstance(access_log_class, type)
+            and issubclass(access_log_class, AbstractAccessLogger)
+        ):
+            raise TypeError(
+                "access_log_class must be a subclass of surge.web.AbstractAccessLogger, "
+                f"got {access_log_class!r}"
+            )
+        kwargs.setdefault("access_log_format", AccessLogger.LOG_FORMAT)
+        super().__init__(handle_signals=handle_signals, access_log_class=access_log_class, **kwargs)
         self._app = app
 
     @property

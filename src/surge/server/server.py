@@ -199,19 +199,31 @@ class Server:
     # lifecycle -------------------------------------------------------------------------------
 
     async def shutdown(self, timeout: float | None = None) -> None:
-        """Close idle connections, let busy ones finish within ``timeout``, then close all."""
+        """Close idle connections, let busy ones finish within ``timeout``, then close all.
+
+        Handlers still running at the deadline are cancelled, and awaited for at most
+        ``timeout`` again, so a handler's ``finally`` blocks run before on_cleanup.
+        """
         self.shutting_down = True
         loop = self.loop
-        deadline = loop.time() + (timeout if timeout is not None else 60.0)
+        timeout = 60.0 if timeout is None else timeout
+        deadline = loop.time() + timeout
         while True:
             busy = [c for c in list(self._connections) if not c.close_idle()]
             if not busy or loop.time() >= deadline:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(min(0.02, max(deadline - loop.time(), 0.0)))
+        tasks = []
         for conn in list(self._connections):
-            conn._close()
+            task = conn._task
+            if task is not None and not task.done():
+                task.cancel()
+                tasks.append(task)
             if conn.transport is not None:
-                conn.transport.abort() if conn._task is not None else None
+                # Busy past the deadline: cut the connection rather than send half a reply.
+                conn.transport.abort() if task is not None else conn._close()
+        if tasks:
+            await asyncio.wait(tasks, timeout=max(timeout, 0.1))
         self._connections.clear()
 
 
