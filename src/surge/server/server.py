@@ -139,6 +139,8 @@ class Server:
     async def respond(self, request: BaseRequest) -> None:
         """Run the handler for ``request`` and send its response (or an error response)."""
         logger = self._access_logger
+        if logger is not None and not logger.enabled:
+            logger = None  # checked per request: logging may be configured after start-up
         start = self.loop.time() if logger is not None else 0.0
         self.requests_count += 1
         try:
@@ -240,6 +242,4 @@ def _make_access_logger(cls: Any, logger: logging.Logger | None, fmt: str | None
     from surge.server.access_log import AccessLogger
 
     cls = cls or AccessLogger
-    instance = cls(logger, fmt) if fmt is not None else cls(logger)
-    enabled = getattr(instance, "enabled", True)
-    return instance if enabled else None
+    return cls(logger, fmt) if fmt is not None else cls(logger)
