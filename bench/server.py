@@ -33,6 +33,8 @@ from bench.report import format_ratios, format_table, record
 from bench.wrk import write_script
 
 FRAMEWORKS = ("surge", "aiohttp")
+# Opt-in reference: a bare uvloop + httptools protocol, the cost of a request with no framework.
+REFERENCES = ("floor",)
 SERVER_CPU, WRK_CPU = 0, 1
 
 
@@ -53,7 +55,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each (0: none)")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--only", type=_csv(list(ENDPOINTS)), default=list(ENDPOINTS))
-    p.add_argument("--frameworks", type=_csv(FRAMEWORKS), default=list(FRAMEWORKS))
+    p.add_argument(
+        "--frameworks",
+        type=_csv(FRAMEWORKS + REFERENCES),
+        default=list(FRAMEWORKS),
+        help="comma-separated; add floor for a bare uvloop+httptools reference",
+    )
     p.add_argument("--quick", action="store_true", help="1 s measurements, for smoke runs")
     p.add_argument(
         "--surge-src",
