@@ -1,7 +1,8 @@
 """Side-by-side HTTP server benchmark: surge vs aiohttp, both on uvloop, driven by wrk.
 
     python -m bench.server [--duration 5] [--connections 64] [--only plaintext,json]
-                           [--frameworks surge,aiohttp] [--quick] [--output FILE]
+                           [--frameworks surge,aiohttp[,floor]] [--repeat 1] [--quick]
+                           [--surge-src DIR] [--output FILE]
 
 Each server runs in its own process pinned to core 0, wrk on core 1, over loopback, access logs
 off. For every endpoint and framework it reports requests/s, p99 latency and the server's CPU
@@ -54,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=5, help="seconds of wrk per measurement")
     p.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each (0: none)")
     p.add_argument("--connections", type=int, default=64)
+    p.add_argument(
+        "--repeat", type=int, default=1, help="runs per measurement; the median CPU/request is kept"
+    )
     p.add_argument("--only", type=_csv(list(ENDPOINTS)), default=list(ENDPOINTS))
     p.add_argument(
         "--frameworks",
@@ -72,8 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.duration = 1
-    if args.duration < 1 or args.connections < 1 or args.warmup < 0:
-        p.error("--duration and --connections must be >= 1, --warmup >= 0")
+    if min(args.duration, args.connections, args.repeat) < 1 or args.warmup < 0:
+        p.error("--duration, --connections and --repeat must be >= 1, --warmup >= 0")
     return args
 
 
@@ -116,7 +120,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     endpoints = [ENDPOINTS[name] for name in args.only]
     frameworks: list[str] = args.frameworks
-    per_run = args.duration + args.warmup + 10
+    per_run = (args.duration + 10) * args.repeat + args.warmup
     max_seconds = len(endpoints) * len(frameworks) * per_run + 60
     results: list[Measurement] = []
     started = datetime.datetime.now(datetime.UTC)
@@ -134,28 +138,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         module_files = {fw: s.module_file for fw, s in running.items()}
         for fw, s in running.items():
             print(f"{fw}: pid {s.pid}, port {s.port}, {s.module_file}", file=sys.stderr)
-        for i, endpoint in enumerate(endpoints):
-            # Alternate who goes first, so a slow drift of the shared machine favours no one.
-            order = frameworks if i % 2 == 0 else frameworks[::-1]
-            for fw in order:
-                print(f"  {endpoint.name} / {fw} ...", file=sys.stderr, flush=True)
-                results.append(
-                    measure(
-                        running[fw],
-                        endpoint,
-                        scripts[endpoint.name],
-                        duration=args.duration,
-                        warmup=args.warmup,
-                        connections=args.connections,
-                        wrk_cpu=WRK_CPU,
+        rounds = 0
+        for endpoint in endpoints:
+            runs: dict[str, list[Measurement]] = {fw: [] for fw in frameworks}
+            for rep in range(args.repeat):
+                # Alternate who goes first, so a slow drift of the shared machine favours no one.
+                order = frameworks if rounds % 2 == 0 else frameworks[::-1]
+                rounds += 1
+                for fw in order:
+                    print(f"  {endpoint.name} / {fw} ...", file=sys.stderr, flush=True)
+                    runs[fw].append(
+                        measure(
+                            running[fw],
+                            endpoint,
+                            scripts[endpoint.name],
+                            duration=args.duration,
+                            warmup=args.warmup if rep == 0 else 0,
+                            connections=args.connections,
+                            wrk_cpu=WRK_CPU,
+                        )
                     )
-                )
+            for fw in frameworks:
+                # With --repeat, the run of median CPU per request stands for the endpoint.
+                ranked = sorted(runs[fw], key=lambda m: m.cpu_us_per_request)
+                results.append(ranked[(len(ranked) - 1) // 2])
     results.sort(key=lambda m: (args.only.index(m.endpoint), frameworks.index(m.framework)))
     meta = {
         "date": started.isoformat(timespec="seconds"),
         "settings": {
             "duration_s": args.duration,
             "warmup_s": args.warmup,
+            "repeat": args.repeat,
             "connections": args.connections,
             "wrk_threads": 1,
             "server_cpu": SERVER_CPU,

@@ -8,10 +8,8 @@ the harness (PR_SET_PDEATHSIG) and after its own ``--max-seconds``, so none is e
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import time
@@ -19,13 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.lifetime import die_with_parent
+
 REPO = Path(__file__).resolve().parent.parent
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    # Runs in the child between fork and exec; kept to one libc call.
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass(slots=True)
@@ -103,7 +97,7 @@ def start(framework: str, *, cpu: int, surge_src: Path, max_seconds: float) -> I
         text=True,
         env=env,
         cwd=REPO,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     server: Server | None = None
     try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.endpoints import Endpoint
+from bench.lifetime import die_with_parent
 
 _MARK = "BENCH_RESULT "
 
@@ -81,7 +82,14 @@ def run_wrk(
         str(script),
         url,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30, check=False)
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=duration + 30,
+        check=False,
+        preexec_fn=die_with_parent,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith(_MARK):
             data = json.loads(line[len(_MARK) :])
