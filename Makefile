@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEBIAN_TOOLS := curl wrk
+# Extra options for bench/server.py, e.g. make bench BENCH_ARGS='--quick --only plaintext'
+BENCH_ARGS ?=
 
 .PHONY: run test lint typecheck pytest bench deps tools clean
 
@@ -41,7 +43,7 @@ test: deps tools lint typecheck
 
 bench: deps tools
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python -m bench.server
+	$(BIN)/python -m bench.server $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The benchmark application, built identically on surge and on aiohttp."""
