@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, istr
 
 from surge.http.h1.writer import status_reason
+from surge.util.jsonfast import dumps as fast_dumps
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -561,7 +562,7 @@ def json_response(
     if data is not None:
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")
-        text = dumps(data)
+        text = fast_dumps(data) if dumps is json.dumps else dumps(data)
     return Response(
         text=text,
         body=body,
