@@ -30,6 +30,7 @@ LooseHeaders = Mapping[str, str] | Mapping[istr, str] | CIMultiDict[str] | Any
 
 _CONTENT_TYPE = istr("Content-Type")
 _CONTENT_LENGTH = istr("Content-Length")
+_TEXT_PLAIN_UTF8 = "text/plain; charset=utf-8"
 
 
 class ContentCoding(enum.Enum):
@@ -53,6 +54,19 @@ class StreamResponse(MutableMapping[str, Any]):
 
     _body: bytes | None = None
     _length_check = True
+    # Per-instance state that most responses never change lives here as class defaults, so a
+    # response costs only the stores it needs.
+    _cookies: SimpleCookie | None = None
+    _req: BaseRequest | None = None
+    _writer: Any = None
+    _eof_sent = False
+    _keep_alive: bool | None = None
+    _chunked = False
+    _compression = False
+    _compression_force: ContentCoding | None = None
+    _body_length = 0
+    _state: dict[str, Any] | None = None
+    _must_be_empty_body: bool | None = None
 
     def __init__(
         self,
@@ -61,22 +75,11 @@ class StreamResponse(MutableMapping[str, Any]):
         reason: str | None = None,
         headers: LooseHeaders | None = None,
     ) -> None:
-        self._status = int(status)
+        self._status = status if type(status) is int else int(status)
         self._reason = reason
         self._headers: CIMultiDict[str] = (
             CIMultiDict(headers) if headers is not None else CIMultiDict()
         )
-        self._cookies: SimpleCookie | None = None
-        self._req: BaseRequest | None = None
-        self._writer: Any = None
-        self._eof_sent = False
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._compression: bool = False
-        self._compression_force: ContentCoding | None = None
-        self._body_length = 0
-        self._state: dict[str, Any] | None = None
-        self._must_be_empty_body: bool | None = None
 
     def __repr__(self) -> str:
         info = "eof" if self._eof_sent else ("not prepared" if not self.prepared else "prepared")
@@ -435,6 +438,21 @@ class Response(StreamResponse):
         zlib_executor_size: int | None = None,
         zlib_executor: Any = None,
     ) -> None:
+        if text is not None and body is None and headers is None and charset is None:
+            # The common case, kept short: Response(text=..., content_type=...).
+            self._status = status if type(status) is int else int(status)
+            self._reason = reason
+            if not isinstance(text, str):
+                raise TypeError(f"text argument must be str ({type(text)!r})")
+            if content_type is None:
+                ctype = _TEXT_PLAIN_UTF8
+            elif "charset" in content_type:
+                raise ValueError("charset must not be in content_type argument")
+            else:
+                ctype = f"{content_type}; charset=utf-8"
+            self._headers = CIMultiDict({_CONTENT_TYPE: ctype})
+            self._body = text.encode()
+            return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         if content_type is not None and "charset" in content_type:
