@@ -191,6 +191,10 @@ class H1RequestParser:
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         self._in_head = False
+        chunked = self._content_length is None and _is_chunked(self._headers)
+        if chunked and version < (1, 1):
+            # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+            raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
         head = RequestHead(
             method,
             self._url.decode("latin-1"),
@@ -198,7 +202,7 @@ class H1RequestParser:
             self._headers,
             parser.should_keep_alive(),
             parser.should_upgrade(),
-            self._content_length is None and _is_chunked(self._headers),
+            chunked,
             self._content_length,
         )
         head.expect = self._expect
