@@ -165,6 +165,8 @@ class H1RequestParser:
         size = len(name) + len(value)
         if size > self.max_field_size:
             raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        if not self._in_head:
+            return  # a chunked trailer field: never merged into the request's headers
         headers = self._headers
         if len(headers) >= self.max_headers:
             raise HeadersTooLarge(f"More than {self.max_headers} header fields")
