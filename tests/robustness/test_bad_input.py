@@ -15,7 +15,10 @@ H = b"Host: t\r\n"
 
 BAD = {
     "request-line-too-long": (b"GET /" + b"a" * 8200 + b" HTTP/1.1\r\n" + H + b"\r\n", 414),
-    "header-field-too-long": (b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"a" * 8200 + b"\r\n\r\n", 431),
+    "header-field-too-long": (
+        b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"a" * 8200 + b"\r\n\r\n",
+        431,
+    ),
     "too-many-headers": (
         b"GET / HTTP/1.1\r\n" + H + b"".join(b"X-%d: v\r\n" % i for i in range(200)) + b"\r\n",
         431,
@@ -108,7 +111,9 @@ async def test_bad_chunk_in_body_while_handler_reads() -> None:
     app.router.add_post("/upload", upload)
     async with serve_recording(app) as (port, rec):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"POST /upload HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhel")
+        writer.write(
+            b"POST /upload HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhel"
+        )
         await writer.drain()
         await asyncio.sleep(0.05)  # let the handler start reading
         writer.write(b"lo\r\nZZ\r\n" + request("/after"))

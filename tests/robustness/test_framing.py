@@ -52,7 +52,7 @@ async def test_no_body_statuses(code: int) -> None:
         received, _ = await exchange(port, data, timeout=0.5)
     assert statuses(received) == [code, 200]
     assert b"must not be sent" not in received
-    first, _, rest = received.partition(b"\r\n\r\n")
+    _, _, rest = received.partition(b"\r\n\r\n")
     assert rest.startswith(b"HTTP/1.1 200 OK")
     assert rec.paths == ["/after"]
 
@@ -80,6 +80,7 @@ async def test_connection_close_from_client() -> None:
     async with serve_recording() as (port, rec):
         data = request("/one", b"Connection: close\r\n")
         received, closed = await exchange(port, data)
+    assert rec.paths == ["/one"]
     assert statuses(received) == [200]
     assert b"Connection: close\r\n" in received
     assert closed
@@ -106,7 +107,9 @@ async def test_chunked_request_body_is_decoded() -> None:
 async def test_small_unread_body_keeps_connection() -> None:
     async with serve_recording() as (port, rec):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"POST /ignored HTTP/1.1\r\nHost: t\r\nContent-Length: 20000\r\n\r\n" + b"a" * 100)
+        writer.write(
+            b"POST /ignored HTTP/1.1\r\nHost: t\r\nContent-Length: 20000\r\n\r\n" + b"a" * 100
+        )
         async with asyncio.timeout(3):
             head = await reader.readuntil(b"\r\n\r\n")
             await reader.readexactly(len("ok /ignored"))

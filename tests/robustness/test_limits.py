@@ -136,7 +136,9 @@ async def test_route_expect_handler_decides() -> None:
         assert statuses(received) == [403]
         assert closed
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(post("/guarded", b"X-Token: ok\r\nExpect: 100-continue\r\nContent-Length: 5\r\n"))
+        writer.write(
+            post("/guarded", b"X-Token: ok\r\nExpect: 100-continue\r\nContent-Length: 5\r\n")
+        )
         async with asyncio.timeout(3):
             assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
             writer.write(b"hello")

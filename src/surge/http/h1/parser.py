@@ -144,8 +144,13 @@ class H1RequestParser:
             # Bound what llhttp buffers for a head that has not finished yet.
             self._fed += len(data)
             pending = self._fed - self._consumed
-            if not self._headers and pending > self.max_line_size + 16:
-                raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+            if not self._headers:
+                line = len(self._url) + 16  # the request line, give or take method and version
+                if pending - line < 16:  # still inside the request line
+                    if pending > self.max_line_size + 16:
+                        raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+                    return None
+                pending -= line
             if pending > self.max_field_size + 4:
                 raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
         return None
