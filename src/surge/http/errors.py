@@ -37,6 +37,13 @@ class PayloadTooLarge(HttpProtocolError):
     reason = "Payload Too Large"
 
 
+class PipelineOverflow(HttpProtocolError):
+    """More pipelined requests arrived at once than the server will queue."""
+
+    status = 503
+    reason = "Service Unavailable"
+
+
 class BadStatusLine(HttpProtocolError):
     """A response's status line could not be parsed (client side)."""
 

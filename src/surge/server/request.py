@@ -380,6 +380,7 @@ class BaseRequest(MutableMapping[str, Any]):
     @property
     def content(self) -> StreamReader:
         """The body as a stream (``await request.content.read(n)``)."""
+        self._expect_continue()  # the handler is about to read: let the client send
         return self._payload
 
     @property
@@ -401,9 +402,16 @@ class BaseRequest(MutableMapping[str, Any]):
         return self._head.has_body
 
     def _expect_continue(self) -> None:
-        if self._head.version >= (1, 1) and not self._payload.is_eof():
+        """Send ``100 Continue`` once, when the body is first read (never for an oversize one)."""
+        head = self._head
+        if head.expect and head.version >= (1, 1) and not self._payload.is_eof():
             expect = self.headers.get("Expect")
             if expect is not None and expect.lower() == "100-continue":
+                limit = self._client_max_size
+                length = head.content_length
+                if limit and length is not None and length > limit:
+                    self._raise_too_large(length)
+                head.expect = False  # once per request
                 send = getattr(self._writer, "send_continue", None)
                 if send is not None:
                     send()

@@ -79,6 +79,7 @@ class Server:
         self.max_headers = max_headers
         self.read_bufsize = read_bufsize
         self.max_pipelined = max_pipelined
+        self.lingering_time = lingering_time
         self.logger = logger
         self.debug = debug
         self.shutting_down = False

@@ -144,8 +144,13 @@ class H1RequestParser:
             # Bound what llhttp buffers for a head that has not finished yet.
             self._fed += len(data)
             pending = self._fed - self._consumed
-            if not self._headers and pending > self.max_line_size + 16:
-                raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+            if not self._headers:
+                line = len(self._url) + 16  # the request line, give or take method and version
+                if pending - line < 16:  # still inside the request line
+                    if pending > self.max_line_size + 16:
+                        raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+                    return None
+                pending -= line
             if pending > self.max_field_size + 4:
                 raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
         return None
@@ -165,6 +170,8 @@ class H1RequestParser:
         size = len(name) + len(value)
         if size > self.max_field_size:
             raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        if not self._in_head:
+            return  # a chunked trailer field: never merged into the request's headers
         headers = self._headers
         if len(headers) >= self.max_headers:
             raise HeadersTooLarge(f"More than {self.max_headers} header fields")
@@ -191,6 +198,10 @@ class H1RequestParser:
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         self._in_head = False
+        chunked = self._content_length is None and _is_chunked(self._headers)
+        if chunked and version < (1, 1):
+            # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+            raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
         head = RequestHead(
             method,
             self._url.decode("latin-1"),
@@ -198,7 +209,7 @@ class H1RequestParser:
             self._headers,
             parser.should_keep_alive(),
             parser.should_upgrade(),
-            self._content_length is None and _is_chunked(self._headers),
+            chunked,
             self._content_length,
         )
         head.expect = self._expect

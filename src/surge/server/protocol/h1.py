@@ -4,6 +4,10 @@ Invariants:
 - Requests on one connection are handled one at a time, responses leave in request order;
   at most ``max_pipelined`` parsed requests wait, after which reading pauses.
 - A protocol error answers ``error.status`` and closes; nothing after the fault is handled.
+  Requests parsed before the fault are answered first, in order, then the error.
+- A body the handler left unread is discarded when small (the connection stays usable), else
+  the connection closes after the response with a lingering close (no reset that could
+  destroy the response in flight).
 - ``write`` puts bytes on the transport at once and returns an awaitable for flow control, so an
   un-awaited write is still delivered in order.
 - One task per burst of requests (not per request); eager start where the loop supports it.
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from surge.http.errors import HttpProtocolError
+from surge.http.errors import HttpProtocolError, PipelineOverflow
 from surge.http.h1.parser import H1RequestParser, RequestHead
 from surge.http.h1.writer import LAST_CHUNK, chunk, serialize_response_head, status_reason
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
@@ -33,6 +37,23 @@ __all__ = ["H1ServerProtocol"]
 _NO_BODY_STATUS = frozenset({204, 304})
 _CONTENT_LENGTH = istr("Content-Length")
 _DATE = istr("Date")
+# An unread request body at most this large is read and discarded to keep the connection.
+_DISCARD_LIMIT = 2**16
+# Parsing past ``max_pipelined`` within one read is tolerated up to this factor, then refused.
+_PIPELINE_HARD_FACTOR = 8
+
+
+class _DeadParser:
+    """Stands in for the parser after a fault: later bytes are dropped, never parsed."""
+
+    __slots__ = ()
+    in_head = False
+
+    def feed(self, data: bytes) -> int | None:
+        return None
+
+
+_DEAD_PARSER = _DeadParser()
 
 
 class _Ready:
@@ -53,6 +74,7 @@ class H1ServerProtocol(asyncio.Protocol):
         "_chunked",
         "_closing",
         "_drain_waiter",
+        "_eof_received",
         "_eof_sent",
         "_head_only",
         "_head_started",
@@ -62,6 +84,7 @@ class H1ServerProtocol(asyncio.Protocol):
         "_parser",
         "_paused_reading",
         "_paused_writing",
+        "_pending_error",
         "_queue",
         "_receiving",
         "_request",
@@ -79,7 +102,7 @@ class H1ServerProtocol(asyncio.Protocol):
         self._server = server
         self._loop = server.loop
         self.transport: asyncio.Transport | None = None
-        self._parser = H1RequestParser(
+        self._parser: H1RequestParser | _DeadParser = H1RequestParser(
             self,
             max_line_size=server.max_line_size,
             max_field_size=server.max_field_size,
@@ -102,6 +125,9 @@ class H1ServerProtocol(asyncio.Protocol):
         self._head_started: float | None = None
         self._upgraded = False
         self._upgrade_tail = b""
+        # A fault found while earlier requests still wait for answers, and whether to answer it.
+        self._pending_error: tuple[HttpProtocolError, bool] | None = None
+        self._eof_received = False
         # Framing of the response being written.
         self._keep_alive = True
         self._chunked = False
@@ -174,6 +200,7 @@ class H1ServerProtocol(asyncio.Protocol):
             self._start()
 
     def eof_received(self) -> bool | None:
+        self._eof_received = True
         if self._receiving is not None:
             self._receiving.set_exception(ConnectionResetError("Connection closed mid-body"))
             self._receiving = None
@@ -186,15 +213,19 @@ class H1ServerProtocol(asyncio.Protocol):
     def on_request(self, head: RequestHead) -> None:
         self._head_started = None
         server = self._server
+        queue = self._queue
+        if len(queue) >= server.max_pipelined:
+            if not self._paused_reading:
+                self.pause_reading()
+            # One read can carry thousands of tiny requests; refuse to queue past a hard bound.
+            if len(queue) >= server.max_pipelined * _PIPELINE_HARD_FACTOR:
+                raise PipelineOverflow("Too many pipelined requests")
         if head.has_body or head.upgrade:
             payload = StreamReader(self, server.read_bufsize, loop=self._loop)
             self._receiving = payload
         else:
             payload = EMPTY_PAYLOAD
-        request = server.request_factory(head, payload, self)
-        self._queue.append(request)
-        if len(self._queue) > server.max_pipelined and not self._paused_reading:
-            self.pause_reading()
+        queue.append(server.request_factory(head, payload, self))
 
     def on_body(self, data: bytes) -> None:
         receiving = self._receiving
@@ -270,41 +301,100 @@ class H1ServerProtocol(asyncio.Protocol):
         """After a response: keep the connection for the next request, or close it."""
         if self._closing or self.transport is None:
             return False
-        if not self._keep_alive or self._upgraded:
+        pending = self._pending_error
+        if pending is not None and not self._queue:
+            # Everything parsed before the fault is answered; now the fault itself.
+            exc, answer = pending
+            if answer and self._keep_alive and self._eof_sent:
+                self._write_error(exc)
             self._close()
             return False
-        if not request._payload.is_eof():
-            # The handler left part of the body unread; we cannot find the next request.
+        if self._upgraded:
+            self._close()
+            return False
+        payload = request._payload
+        if not payload.is_eof():
+            # The handler left part of the body unread. Drop a small remainder as it arrives
+            # and keep the connection; anything else (unknown or large size, or a client
+            # still waiting for 100-continue) ends the connection.
+            head = request._head
+            length = head.content_length
+            if (
+                not self._keep_alive
+                or length is None
+                or length - payload.total_bytes > _DISCARD_LIMIT
+                or (head.expect and not payload.total_bytes)
+                or self._receiving is not payload
+            ):
+                self._linger()
+                return False
+            self._receiving = None  # on_body drops what is still to come
+        if not self._keep_alive or (self._eof_received and not self._queue):
             self._close()
             return False
         if self._paused_reading and not self._queue:
             self.resume_reading()
         return True
 
+    def _linger(self) -> None:
+        """Close after a response while the client may still be sending a body.
+
+        Closing a socket with unread input resets it, and a reset can destroy the response
+        still in flight; so half-close, drop what arrives, and close on the client's EOF or
+        after ``lingering_time``.
+        """
+        transport = self.transport
+        assert transport is not None
+        self._closing = True  # data_received drops everything from now on
+        self._receiving = None
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        self.resume_reading()
+        transport.write_eof()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_later(self._server.lingering_time, self._close)
+
     def _protocol_error(self, exc: HttpProtocolError) -> None:
         self._server.log_protocol_error(self, exc)
-        if self._receiving is not None:
-            self._receiving.set_exception(ConnectionResetError(exc.message))
+        self._parser = _DEAD_PARSER  # nothing after the fault is ever parsed
+        answer = True
+        receiving = self._receiving
+        if receiving is not None:
+            # The fault is inside a body: its request cannot be answered meaningfully.
             self._receiving = None
-        if self._task is None and self.transport is not None:
-            body = f"{exc.status} {exc.reason}: {exc.message}".encode("utf-8", "replace")
-            head = serialize_response_head(
-                (1, 1),
-                exc.status,
-                exc.reason,
-                (
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(body))),
-                    ("Connection", "close"),
-                    ("Date", http_date_now()),
-                ),
-            )
-            self.transport.write(head + body)
-        # Requests parsed before the fault are still answered; then the connection closes.
-        self._closing = True
-        self._keep_alive = False
-        if self._task is None:
+            receiving.set_exception(ConnectionResetError(exc.message))
+            queue = self._queue
+            if queue and queue[-1]._payload is receiving:
+                queue.pop()
+            else:
+                answer = False  # the request being handled owns it; its handler decides
+        if self._task is None and not self._queue:
+            if self.transport is not None:
+                self._write_error(exc)
             self._close()
+            return
+        # Requests parsed before the fault are answered first (see _finish_message).
+        self._pending_error = (exc, answer)
+        if self._task is None:
+            self._start()
+
+    def _write_error(self, exc: HttpProtocolError) -> None:
+        assert self.transport is not None
+        body = f"{exc.status} {exc.reason}: {exc.message}".encode("utf-8", "replace")
+        head = serialize_response_head(
+            (1, 1),
+            exc.status,
+            exc.reason,
+            (
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Connection", "close"),
+                ("Date", http_date_now()),
+            ),
+        )
+        self.transport.write(head + body)
 
     def _close(self) -> None:
         self._closing = True
@@ -332,8 +422,10 @@ class H1ServerProtocol(asyncio.Protocol):
         now = self._loop.time()
         if self._head_started is not None and self._task is None:
             deadline = self._head_started + server.header_timeout
-            if self._parser.in_head and now >= deadline:
-                self._close()  # slow client: the head did not arrive in time
+            if now >= deadline and not self._queue:
+                # Slow client: a head (or, on a new connection, any request) did not
+                # arrive in time.
+                self._close()
                 return
         else:
             deadline = now + server.header_timeout

@@ -134,11 +134,20 @@ class AbstractRoute(abc.ABC):
 
 
 async def _default_expect_handler(request: Request) -> None:
-    """Answer ``Expect: 100-continue`` (anything else gets 417)."""
+    """Check ``Expect``: 100-continue is accepted, anything else gets 417.
+
+    The ``100 Continue`` itself goes out when the handler starts reading the body, so a
+    handler that answers without reading (401, 413, ...) never invites the body.
+    """
     expect = request.headers.get("Expect", "")
     if request.version >= (1, 1):
         if expect.lower() == "100-continue":
-            request._expect_continue()
+            length = request.content_length
+            limit = request.client_max_size
+            if limit and length is not None and length > limit:
+                from surge.server.exceptions import HTTPRequestEntityTooLarge
+
+                raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
         else:
             from surge.server.exceptions import HTTPExpectationFailed
 

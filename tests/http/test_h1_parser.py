@@ -1,0 +1,143 @@
+"""The sans-IO HTTP/1 request parser: events for valid input, HttpProtocolError otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from surge.http.errors import BadRequest, HeadersTooLarge, HttpProtocolError, UriTooLong
+from surge.http.h1.parser import H1RequestParser, RequestHead
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def on_request(self, head: RequestHead) -> None:
+        self.events.append(("head", head))
+
+    def on_body(self, data: bytes) -> None:
+        self.events.append(("body", data))
+
+    def on_request_complete(self) -> None:
+        self.events.append(("end", None))
+
+
+def parse(*parts: bytes) -> Sink:
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    for part in parts:
+        parser.feed(part)
+    return sink
+
+
+def test_head_fields_and_body_split_anywhere() -> None:
+    raw = b"POST /p?q=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello"
+    for cut in range(1, len(raw)):
+        sink = parse(raw[:cut], raw[cut:])
+        head = sink.events[0][1]
+        assert isinstance(head, RequestHead)
+        assert (head.method, head.target, head.version) == ("POST", "/p?q=1", (1, 1))
+        assert head.headers == [(b"Host", b"h"), (b"Content-Length", b"5"), (b"X-A", b"b")]
+        assert head.content_length == 5
+        assert b"".join(d for k, d in sink.events if k == "body") == b"hello"  # type: ignore[misc]
+        assert sink.events[-1] == ("end", None)
+
+
+def test_chunked_body_is_decoded_and_trailers_not_merged() -> None:
+    sink = parse(
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3\r\nabc\r\n0\r\nContent-Type: evil\r\n\r\n"
+    )
+    head = sink.events[0][1]
+    assert isinstance(head, RequestHead)
+    assert head.chunked
+    assert [name for name, _ in head.headers] == [b"Host", b"Transfer-Encoding"]
+    assert ("body", b"abc") in sink.events
+
+
+def test_pipelined_requests_in_one_feed() -> None:
+    sink = parse(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.0\r\n\r\n")
+    heads = [h for k, h in sink.events if k == "head"]
+    assert [(h.target, h.version, h.keep_alive) for h in heads] == [  # type: ignore[attr-defined]
+        ("/a", (1, 1), True),
+        ("/b", (1, 0), False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", UriTooLong),
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", HeadersTooLarge),
+        (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n", HeadersTooLarge),
+        (b"GET / HTTP/1.7\r\n\r\n", BadRequest),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", BadRequest),
+        (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", BadRequest),
+    ],
+)
+def test_errors(raw: bytes, error: type[HttpProtocolError]) -> None:
+    with pytest.raises(error):
+        parse(raw)
+
+
+def test_unfinished_long_request_line_is_bounded() -> None:
+    """Bytes of a head that never ends are not buffered without limit."""
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    parser.feed(b"GET /")
+    with pytest.raises(UriTooLong):
+        for _ in range(100):
+            parser.feed(b"a" * 1000)
+
+
+def test_unfinished_header_value_is_bounded() -> None:
+    parser = H1RequestParser(Sink())
+    parser.feed(b"GET / HTTP/1.1\r\nX-Slow: ")
+    with pytest.raises(HeadersTooLarge):
+        for _ in range(100):
+            parser.feed(b"a" * 1000)
+
+
+VALID = [
+    b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+    b"PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\nab\r\n0\r\nT: v\r\n\r\n",
+    b"GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"GET /w HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nXYZ",
+]
+
+
+def feed_all(chunks: list[bytes]) -> None:
+    """Feed ``chunks``; only events or an HttpProtocolError may come out."""
+    parser = H1RequestParser(Sink(), max_line_size=512, max_field_size=512, max_headers=16)
+    try:
+        for chunk in chunks:
+            if parser.feed(chunk) is not None:
+                return  # upgraded: the rest is another protocol's
+    except HttpProtocolError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=200), max_size=8))
+def test_arbitrary_bytes_never_raise_anything_else(chunks: list[bytes]) -> None:
+    feed_all(chunks)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(VALID),
+    st.lists(st.tuples(st.integers(0, 200), st.binary(max_size=4)), max_size=4),
+    st.integers(1, 64),
+)
+def test_mutated_requests_never_raise_anything_else(
+    base: bytes, edits: list[tuple[int, bytes]], step: int
+) -> None:
+    data = bytearray(base * 2)
+    for pos, replacement in edits:
+        pos %= len(data) + 1
+        data[pos : pos + len(replacement)] = replacement
+    raw = bytes(data)
+    feed_all([raw[i : i + step] for i in range(0, len(raw), step)])
