@@ -60,10 +60,6 @@ class _RequestContextManager:
     def __await__(self) -> Generator[Any, None, ClientResponse]:
         return self._coro.__await__()
 
-    def __del__(self) -> None:
-        if self._resp is None:
-            self._coro.close()
-
     async def __aenter__(self) -> ClientResponse:
         self._resp = await self._coro
         return self._resp
@@ -133,13 +129,13 @@ class ClientSession:
             self._base_url = URL(base_url)
         if self._base_url is not None and not self._base_url.is_absolute():
             raise ValueError("base_url must be an absolute URL")
-        self._connector = connector if connector is not None else TCPConnector()
-        self._connector_owner = connector_owner
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
+        check_headers(self._default_headers.items())
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies is not None:
             self._cookie_jar.update_cookies(cookies)
-        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or ())
-        check_headers(self._default_headers.items())
+        self._connector = connector if connector is not None else TCPConnector()
+        self._connector_owner = connector_owner
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
         self._default_auth = auth
         self._json_serialize = json_serialize

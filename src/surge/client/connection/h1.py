@@ -116,10 +116,12 @@ class H1Connection(asyncio.Protocol):
         try:
             parser.feed(data)
         except HttpProtocolError as err:
-            if self._head is None:
-                self._fail_head(err)
-            else:
-                self._fail_body(ClientPayloadError(str(err)))
+            if self.busy:
+                if self._head is None:
+                    self._fail_head(err)
+                else:
+                    self._fail_body(ClientPayloadError(str(err)))
+            # else: bytes after a complete response; the response stands, the connection goes.
             self.close()
             return
         waiter = self._continue_waiter
@@ -145,6 +147,8 @@ class H1Connection(asyncio.Protocol):
     # response sink -------------------------------------------------------------------------
 
     def on_response(self, head: ResponseHead) -> None:
+        if not self.busy:
+            raise HttpProtocolError("Data after the end of the response")
         self._head = head
         if self._continue_waiter is not None and not self._continue_waiter.done():
             self._continue_waiter.set_result(None)
@@ -271,7 +275,12 @@ class H1Connection(asyncio.Protocol):
         """Close the transport; an exchange in progress fails."""
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
-        if self.busy and self._stream is not None and not self._stream.is_eof():
+        if (
+            self.busy
+            and not self._failed
+            and self._stream is not None
+            and not self._stream.is_eof()
+        ):
             self._fail_body(ClientPayloadError("Connection closed before the body was complete"))
         self.on_complete = None
 
