@@ -54,9 +54,11 @@ async def test_get_json_and_response_fields() -> None:
 
 
 async def test_base_url_and_session_headers() -> None:
-    async with serve(make_app()) as base, surge.ClientSession(
-        base_url=base, headers={"Authorization": "Bearer token"}
-    ) as s, s.get("/users/1", headers={"X-Extra": "1"}) as resp:
+    async with (
+        serve(make_app()) as base,
+        surge.ClientSession(base_url=base, headers={"Authorization": "Bearer token"}) as s,
+        s.get("/users/1", headers={"X-Extra": "1"}) as resp,
+    ):
         data = await resp.json()
     assert data["path"] == "/users/1"
     assert data["headers"]["Authorization"] == "Bearer token"

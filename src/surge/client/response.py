@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import json as jsonlib
 import re
-import warnings
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
@@ -48,6 +47,8 @@ _PARAM_RE = re.compile(r'\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))')
 
 class ClientResponse:
     """The answer to a request (``async with session.get(url) as response:``)."""
+
+    _connection: Connection | None = None  # so __del__ works on a half-built response
 
     def __init__(
         self,
@@ -322,7 +323,3 @@ class _noop:
 
     def __await__(self) -> Any:
         return iter(())
-
-
-def _warn_unclosed(resp: ClientResponse) -> None:  # pragma: no cover - debugging aid
-    warnings.warn(f"Unclosed response {resp!r}", ResourceWarning, stacklevel=2)
