@@ -313,3 +313,17 @@ async def test_request_with_body_read_to_the_end() -> None:
         s.post(srv.url, data=b"abc") as resp,
     ):
         assert await resp.read() == b"cba"
+
+
+async def test_read_until_eof_false() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\nunframed")
+        await asyncio.sleep(5)
+
+    async with (
+        raw_server(handler) as srv,
+        surge.ClientSession() as s,
+        s.get(srv.url, read_until_eof=False) as resp,
+    ):
+        assert await resp.read() == b""

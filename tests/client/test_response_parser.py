@@ -132,3 +132,11 @@ def test_unfinished_head_is_bounded() -> None:
     with pytest.raises(HeadersTooLarge):
         for _ in range(100):
             parser.feed(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 50)
+
+
+def test_read_until_eof_false_means_an_unframed_body_is_empty() -> None:
+    sink = Sink()
+    parser = H1ResponseParser(sink, read_until_eof=False)
+    parser.feed(b"HTTP/1.1 200 OK\r\n\r\nignored")
+    assert sink.events == [("head", 200), ("done", None)]
+    assert not sink.heads[0].keep_alive

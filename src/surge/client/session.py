@@ -375,6 +375,7 @@ class ClientSession:
             max_line_size or self._max_line_size,
             max_field_size or self._max_field_size,
             max_headers or self._max_headers,
+            read_until_eof,
         )
         policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
         history: list[ClientResponse] = []
@@ -422,7 +423,16 @@ class ClientSession:
         deadline: float | None,
         options: tuple[Any, ...],
     ) -> ClientResponse:
-        skip, cookies, read_bufsize, auto_decompress, max_line, max_field, max_headers = options
+        (
+            skip,
+            cookies,
+            read_bufsize,
+            auto_decompress,
+            max_line,
+            max_field,
+            max_headers,
+            until_eof,
+        ) = options
         headers = req.headers
         if "Host" not in headers and "Host" not in skip:
             # Host goes first, as RFC 9112 recommends.
@@ -458,11 +468,7 @@ class ClientSession:
                     body,
                     stream,
                     tm,
-                    read_bufsize,
-                    auto_decompress,
-                    max_line,
-                    max_field,
-                    max_headers,
+                    (read_bufsize, auto_decompress, max_line, max_field, max_headers, until_eof),
                 )
             except ServerDisconnectedError:
                 conn.close()
@@ -505,12 +511,9 @@ class ClientSession:
         body: bytes | None,
         stream: AsyncIterator[bytes] | None,
         tm: ClientTimeout,
-        read_bufsize: int,
-        auto_decompress: bool,
-        max_line: int,
-        max_field: int,
-        max_headers: int,
+        limits: tuple[int, bool, int, int, int, bool],
     ) -> Any:
+        read_bufsize, auto_decompress, max_line, max_field, max_headers, until_eof = limits
         expect = req.expect100 and (body is not None or stream is not None)
         first = head + body if body is not None and not expect else head
         waiter = proto.start(
@@ -524,6 +527,7 @@ class ClientSession:
             max_decompressed=self._max_decompressed_size,
             sock_read=tm.sock_read,
             expect_continue=expect,
+            read_until_eof=until_eof,
         )
         try:
             if expect:

@@ -210,6 +210,7 @@ class H1Connection(asyncio.Protocol):
         max_decompressed: int,
         sock_read: float | None,
         expect_continue: bool = False,
+        read_until_eof: bool = True,
     ) -> asyncio.Future[ResponseStart]:
         """Send ``data`` (a request head, maybe with its body) and await the response head."""
         assert not self.busy and self.transport is not None
@@ -225,6 +226,7 @@ class H1Connection(asyncio.Protocol):
         self._parser = H1ResponseParser(
             self,
             head_request=head_request,
+            read_until_eof=read_until_eof,
             max_line_size=max_line_size,
             max_field_size=max_field_size,
             max_headers=max_headers,

@@ -89,6 +89,7 @@ class H1ResponseParser:
         "max_field_size",
         "max_headers",
         "max_line_size",
+        "read_until_eof",
     )
 
     def __init__(
@@ -96,12 +97,14 @@ class H1ResponseParser:
         sink: ResponseSink,
         *,
         head_request: bool = False,
+        read_until_eof: bool = True,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
     ) -> None:
         self._sink = sink
         self.head_request = head_request
+        self.read_until_eof = read_until_eof
         self.max_line_size = max_line_size
         self.max_field_size = max_field_size
         self.max_headers = max_headers
@@ -205,6 +208,10 @@ class H1ResponseParser:
         self._in_head = False
         no_body = self.head_request or status in (204, 304) or status == 101
         self._until_eof = not no_body and not self._chunked and self._content_length is None
+        # read_until_eof=False: a body without framing is taken to be empty (aiohttp's rule).
+        skip = self.head_request or (self._until_eof and not self.read_until_eof)
+        if skip:
+            no_body = True
         head = ResponseHead(
             status,
             self._reason.decode("latin-1"),
@@ -216,7 +223,7 @@ class H1ResponseParser:
             0 if no_body else self._content_length,
         )
         self._sink.on_response(head)
-        if self.head_request:
+        if skip:
             self._reset()
             self._sink.on_response_complete()
             raise _HeadDone
