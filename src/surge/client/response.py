@@ -10,6 +10,7 @@ from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import unquote
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
@@ -168,17 +169,19 @@ class ClientResponse:
             return None
         kind, _, rest = raw.partition(";")
         params: MultiDict[str] = MultiDict()
+        extended: set[str] = set()
         for m in _PARAM_RE.finditer(rest):
             key = m.group(1).lower()
             value = m.group(2) if m.group(2) is not None else m.group(3)
             value = re.sub(r"\\(.)", r"\1", value)
             if key.endswith("*") and "''" in value:
+                # RFC 6266: the extended (RFC 8187) form wins over the plain one.
                 charset, _, encoded = value.partition("''")
-                from urllib.parse import unquote
-
-                value = unquote(encoded, encoding=charset or "utf-8")
                 key = key[:-1]
-            params.add(key, value)
+                params[key] = unquote(encoded, encoding=charset or "utf-8", errors="replace")
+                extended.add(key)
+            elif key not in extended:
+                params.add(key, value)
         proxy = MultiDictProxy(params)
         return ContentDisposition(kind.strip().lower() or None, proxy, proxy.get("filename"))
 
