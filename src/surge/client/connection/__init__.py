@@ -1,0 +1,1 @@
+"""Client connections: one asyncio protocol per transport."""

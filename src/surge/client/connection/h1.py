@@ -1,0 +1,350 @@
+"""HTTP/1.1 client connection: an ``asyncio.Protocol`` running one exchange at a time.
+
+Invariants:
+- A connection is *idle* (in the pool, or fresh) or *busy* with one request. Bytes arriving
+  while idle mean the server broke the protocol (or said goodbye): the connection closes.
+- The response body flows into a fresh StreamReader per response; that reader's flow control
+  goes through a per-response gate, so a reader kept after its message completed can never
+  pause or resume a connection that already serves someone else.
+- The connection is reusable only when the message completed cleanly, both sides want
+  keep-alive and the body was not delimited by the close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from surge.client.exceptions import (
+    ClientPayloadError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    SocketTimeoutError,
+)
+from surge.http.content.codecs import Decoder, DecompressionError, make_decoder
+from surge.http.errors import HttpProtocolError
+from surge.http.h1.response_parser import H1ResponseParser, ResponseHead
+from surge.net.streams import StreamReader
+
+__all__ = ["H1Connection", "ResponseStart"]
+
+ResponseStart = tuple[ResponseHead, StreamReader]
+
+
+class _Gate:
+    """The flow-control handle a response's StreamReader holds."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: H1Connection) -> None:
+        self.conn: H1Connection | None = conn
+
+    def pause_reading(self) -> None:
+        if self.conn is not None:
+            self.conn.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.conn is not None:
+            self.conn.resume_reading()
+
+
+class H1Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection to a server (client side)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.busy = False
+        self.reused = 0  # how many exchanges this connection finished before
+        self.got_bytes = False  # the current exchange received something
+        self.on_complete: Callable[[bool], None] | None = None
+        self._parser: H1ResponseParser | None = None
+        self._head_waiter: asyncio.Future[ResponseStart] | None = None
+        self._continue_waiter: asyncio.Future[None] | None = None
+        self._stream: StreamReader | None = None
+        self._gate: _Gate | None = None
+        self._head: ResponseHead | None = None
+        self._decoder: Decoder | None = None
+        self._auto_decompress = True
+        self._max_decompressed = 0
+        self._read_bufsize = 2**16
+        self._failed = False
+        self._reading_paused = False
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._read_timeout: float | None = None
+        self._read_timer: asyncio.TimerHandle | None = None
+        self._last_read = 0.0
+        self._deadline_timer: asyncio.TimerHandle | None = None
+
+    # asyncio callbacks ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.closed = True
+        self._cancel_timers()
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_exception(ServerDisconnectedError())
+        if not self.busy:
+            return
+        parser = self._parser
+        if self._head_waiter is not None and not self._head_waiter.done():
+            message = f"Server disconnected: {exc}" if exc is not None else None
+            self._fail_head(ServerDisconnectedError(message))
+        elif parser is not None and self._stream is not None and not self._failed:
+            try:
+                parser.feed_eof()
+            except HttpProtocolError as err:
+                self._fail_body(ClientPayloadError(str(err)))
+        self.busy = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self.busy or self._failed:
+            # Nothing is expected: a late byte, a 408, or garbage. Never reuse this one.
+            self.close()
+            return
+        self.got_bytes = True
+        if self._read_timer is not None:
+            self._last_read = self._loop.time()
+        parser = self._parser
+        assert parser is not None
+        seen = parser.informational
+        try:
+            parser.feed(data)
+        except HttpProtocolError as err:
+            if self.busy:
+                if self._head is None:
+                    self._fail_head(err)
+                else:
+                    self._fail_body(ClientPayloadError(str(err)))
+            # else: bytes after a complete response; the response stands, the connection goes.
+            self.close()
+            return
+        waiter = self._continue_waiter
+        if parser.informational != seen and waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self._failed:
+            self.close()
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # response sink -------------------------------------------------------------------------
+
+    def on_response(self, head: ResponseHead) -> None:
+        if not self.busy:
+            raise HttpProtocolError("Data after the end of the response")
+        self._head = head
+        if self._continue_waiter is not None and not self._continue_waiter.done():
+            self._continue_waiter.set_result(None)
+        self._gate = _Gate(self)
+        stream = StreamReader(self._gate, limit=self._read_bufsize, loop=self._loop)
+        self._stream = stream
+        if self._auto_decompress:
+            for name, value in head.headers:
+                if len(name) == 16 and name.lower() == b"content-encoding":
+                    self._decoder = make_decoder(value.decode("latin-1"), self._max_decompressed)
+        waiter = self._head_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result((head, stream))
+
+    def on_body(self, data: bytes) -> None:
+        if self._failed:
+            return
+        stream = self._stream
+        assert stream is not None
+        if self._decoder is not None:
+            try:
+                data = self._decoder.decompress(data)
+            except DecompressionError as err:
+                self._fail_body(ClientPayloadError(str(err)))
+                return
+        stream.feed_data(data)
+
+    def on_response_complete(self) -> None:
+        if self._failed:
+            return
+        stream = self._stream
+        assert stream is not None and self._head is not None
+        if self._decoder is not None:
+            try:
+                stream.feed_data(self._decoder.flush())
+            except DecompressionError as err:
+                self._fail_body(ClientPayloadError(str(err)))
+                return
+        reusable = self._head.keep_alive and not self.closed
+        self._finish()
+        stream.feed_eof()
+        callback = self.on_complete
+        self.on_complete = None
+        if callback is not None:
+            callback(reusable)
+
+    # the exchange --------------------------------------------------------------------------
+
+    def start(
+        self,
+        data: bytes,
+        *,
+        head_request: bool,
+        max_line_size: int,
+        max_field_size: int,
+        max_headers: int,
+        read_bufsize: int,
+        auto_decompress: bool,
+        max_decompressed: int,
+        sock_read: float | None,
+        expect_continue: bool = False,
+        read_until_eof: bool = True,
+    ) -> asyncio.Future[ResponseStart]:
+        """Send ``data`` (a request head, maybe with its body) and await the response head."""
+        assert not self.busy and self.transport is not None
+        self.busy = True
+        self.got_bytes = False
+        self._failed = False
+        self._head = None
+        self._stream = None
+        self._decoder = None
+        self._auto_decompress = auto_decompress
+        self._max_decompressed = max_decompressed
+        self._read_bufsize = read_bufsize
+        self._parser = H1ResponseParser(
+            self,
+            head_request=head_request,
+            read_until_eof=read_until_eof,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+        )
+        self._head_waiter = self._loop.create_future()
+        self._continue_waiter = self._loop.create_future() if expect_continue else None
+        self._read_timeout = sock_read
+        if sock_read is not None:
+            self._last_read = self._loop.time()
+            self._read_timer = self._loop.call_later(sock_read, self._on_read_timer)
+        self.transport.write(data)
+        return self._head_waiter
+
+    async def wait_continue(self) -> None:
+        """Wait for ``100 Continue`` (or the final response) after ``Expect: 100-continue``."""
+        if self._continue_waiter is not None:
+            await asyncio.shield(self._continue_waiter)
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        if self.closed:
+            raise ServerDisconnectedError()
+        if self._write_paused:
+            self._drain_waiter = waiter = self._loop.create_future()
+            await waiter
+
+    def set_deadline(self, when: float) -> None:
+        """Fail the body with a timeout if it is not complete at loop time ``when``."""
+        if self.busy:
+            self._deadline_timer = self._loop.call_at(when, self._on_deadline)
+
+    def pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+            if self._read_timer is not None:
+                self._last_read = self._loop.time()
+
+    def close(self) -> None:
+        """Close the transport; an exchange in progress fails."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        if (
+            self.busy
+            and not self._failed
+            and self._stream is not None
+            and not self._stream.is_eof()
+        ):
+            self._fail_body(ClientPayloadError("Connection closed before the body was complete"))
+        self.on_complete = None
+
+    def abort(self) -> None:
+        self.on_complete = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    # internals -----------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        self.busy = False
+        self.reused += 1
+        self._cancel_timers()
+        if self._gate is not None:
+            self._gate.conn = None
+            self._gate = None
+        self.resume_reading()
+
+    def _cancel_timers(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
+
+    def _fail_head(self, exc: BaseException) -> None:
+        self._failed = True
+        waiter = self._head_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+        if self._continue_waiter is not None and not self._continue_waiter.done():
+            self._continue_waiter.set_result(None)
+
+    def _fail_body(self, exc: BaseException) -> None:
+        self._failed = True
+        self._cancel_timers()
+        if self._gate is not None:
+            self._gate.conn = None
+        if self._stream is not None:
+            self._stream.set_exception(exc)
+        self.on_complete = None
+
+    def _on_read_timer(self) -> None:
+        timeout = self._read_timeout
+        assert timeout is not None
+        idle = self._loop.time() - self._last_read
+        if self._reading_paused or idle < timeout:
+            wait = timeout if self._reading_paused else timeout - idle
+            self._read_timer = self._loop.call_later(wait, self._on_read_timer)
+            return
+        self._read_timer = None
+        error = SocketTimeoutError(f"Timeout on reading data from socket after {timeout}s")
+        if self._head is None:
+            self._fail_head(error)
+        else:
+            self._fail_body(error)
+        self.abort()
+
+    def _on_deadline(self) -> None:
+        self._deadline_timer = None
+        if self.busy:
+            self._fail_body(ServerTimeoutError("Timeout on reading the response body"))
+            self.abort()

@@ -1,0 +1,300 @@
+"""The keep-alive pool and connection limits every connector shares (``BaseConnector``).
+
+Invariants:
+- A connection is *acquired* from ``connect()`` until its response completes (back to the
+  pool when reusable) or it is closed. Limits count acquired connections; waiters queue FIFO.
+- The pool hands out only connections that are open and younger than ``keepalive_timeout``;
+  most recently used first (their TCP windows are warm, their server timers fresh).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as ssllib
+from collections import deque
+from typing import Any
+
+from surge.client.connection.h1 import H1Connection
+from surge.client.exceptions import (
+    ClientConnectorCertificateError,
+    ClientConnectorSSLError,
+    ConnectionKey,
+    ConnectionTimeoutError,
+)
+from surge.client.request import ClientRequest
+from surge.client.timeouts import ClientTimeout
+
+__all__ = ["BaseConnector", "Connection"]
+
+_SENTINEL: Any = object()
+
+
+class Connection:
+    """An acquired connection, as a response holds it."""
+
+    __slots__ = ("_connector", "key", "protocol")
+
+    def __init__(
+        self, connector: BaseConnector, key: ConnectionKey, protocol: H1Connection
+    ) -> None:
+        self._connector = connector
+        self.key = key
+        self.protocol: H1Connection | None = protocol
+        protocol.on_complete = self._on_complete
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.key.host}:{self.key.port}>"
+
+    @property
+    def reused(self) -> bool:
+        return self.protocol is not None and self.protocol.reused > 0
+
+    def _on_complete(self, reusable: bool) -> None:
+        proto = self.protocol
+        if proto is not None:
+            self.protocol = None
+            self._connector._release(self.key, proto, reusable)
+
+    def release(self) -> None:
+        """Back to the pool if the exchange finished cleanly, else closed."""
+        proto = self.protocol
+        if proto is not None:
+            self.protocol = None
+            self._connector._release(self.key, proto, not proto.busy and not proto.closed)
+
+    def close(self) -> None:
+        proto = self.protocol
+        if proto is not None:
+            self.protocol = None
+            self._connector._release(self.key, proto, False)
+
+
+class BaseConnector:
+    """The keep-alive pool and the connection limits; subclasses open the connections."""
+
+    def __init__(
+        self,
+        *,
+        keepalive_timeout: float | None = _SENTINEL,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        if force_close:
+            if keepalive_timeout is not None and keepalive_timeout is not _SENTINEL:
+                raise ValueError("keepalive_timeout cannot be set if force_close is True")
+        elif keepalive_timeout is _SENTINEL:
+            keepalive_timeout = 15.0
+        self._keepalive_timeout: float | None = None if force_close else keepalive_timeout
+        self._force_close = force_close
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._pool: dict[ConnectionKey, list[tuple[H1Connection, float]]] = {}
+        self._acquired: dict[ConnectionKey, int] = {}
+        self._acquired_total = 0
+        self._waiters: deque[tuple[ConnectionKey, asyncio.Future[None]]] = deque()
+        self._closed = False
+        self._cleanup_handle: asyncio.TimerHandle | None = None
+        self._loop = loop
+        self._all: set[H1Connection] = set()
+
+    # properties ----------------------------------------------------------------------------
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def limit_per_host(self) -> int:
+        return self._limit_per_host
+
+    @property
+    def force_close(self) -> bool:
+        return self._force_close
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __del__(self) -> None:
+        if not self._closed and self._all:
+            for proto in list(self._all):
+                proto.abort()
+
+    async def __aenter__(self) -> BaseConnector:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # acquiring -----------------------------------------------------------------------------
+
+    def _has_room(self, key: ConnectionKey) -> bool:
+        if self._limit and self._acquired_total >= self._limit:
+            return False
+        return not (self._limit_per_host and self._acquired.get(key, 0) >= self._limit_per_host)
+
+    async def connect(
+        self,
+        req: ClientRequest,
+        traces: Any = None,
+        timeout: ClientTimeout | None = None,
+        *,
+        fresh: bool = False,
+    ) -> Connection:
+        """A connection for ``req``: pooled if one is alive, else a new one."""
+        if self._closed:
+            raise RuntimeError("Connector is closed.")
+        key = self._key(req)
+        while not self._has_room(key):
+            waiter = asyncio.get_running_loop().create_future()
+            entry = (key, waiter)
+            self._waiters.append(entry)
+            try:
+                await waiter
+            except BaseException:
+                if entry in self._waiters:
+                    self._waiters.remove(entry)
+                elif waiter.done() and not waiter.cancelled():
+                    self._wake_waiter()  # pass the wake-up on
+                raise
+        self._acquired_total += 1
+        self._acquired[key] = self._acquired.get(key, 0) + 1
+        try:
+            proto = None if fresh else self._take_pooled(key)
+            if proto is None:
+                proto = await self._create_connection(req, key, timeout)
+                self._all.add(proto)
+        except BaseException:
+            self._unreserve(key)
+            raise
+        return Connection(self, key, proto)
+
+    def _take_pooled(self, key: ConnectionKey) -> H1Connection | None:
+        conns = self._pool.get(key)
+        if not conns:
+            return None
+        now = asyncio.get_running_loop().time()
+        ttl = self._keepalive_timeout
+        while conns:
+            proto, stamp = conns.pop()
+            transport = proto.transport
+            if (
+                proto.closed
+                or transport is None
+                or transport.is_closing()
+                or (ttl is not None and now - stamp > ttl)
+            ):
+                proto.close()
+                self._all.discard(proto)
+                continue
+            if not conns:
+                del self._pool[key]
+            return proto
+        del self._pool[key]
+        return None
+
+    # releasing -----------------------------------------------------------------------------
+
+    def _unreserve(self, key: ConnectionKey) -> None:
+        self._acquired_total -= 1
+        left = self._acquired[key] - 1
+        if left:
+            self._acquired[key] = left
+        else:
+            del self._acquired[key]
+        self._wake_waiter()
+
+    def _wake_waiter(self) -> None:
+        for entry in self._waiters:
+            key, waiter = entry
+            if waiter.done():
+                continue
+            if self._has_room(key):
+                self._waiters.remove(entry)
+                waiter.set_result(None)
+                return
+
+    def _release(self, key: ConnectionKey, proto: H1Connection, reusable: bool) -> None:
+        self._unreserve(key)
+        if not reusable or self._force_close or self._closed or proto.closed:
+            proto.close()
+            self._all.discard(proto)
+            return
+        loop = asyncio.get_running_loop()
+        self._pool.setdefault(key, []).append((proto, loop.time()))
+        if self._cleanup_handle is None and self._keepalive_timeout is not None:
+            self._cleanup_handle = loop.call_later(self._keepalive_timeout, self._cleanup)
+
+    def _cleanup(self) -> None:
+        self._cleanup_handle = None
+        loop = asyncio.get_running_loop()
+        ttl = self._keepalive_timeout
+        assert ttl is not None
+        now = loop.time()
+        for key in list(self._pool):
+            alive = []
+            for proto, stamp in self._pool[key]:
+                if proto.closed or now - stamp > ttl:
+                    proto.close()
+                    self._all.discard(proto)
+                else:
+                    alive.append((proto, stamp))
+            if alive:
+                self._pool[key] = alive
+            else:
+                del self._pool[key]
+        if self._pool:
+            self._cleanup_handle = loop.call_later(ttl, self._cleanup)
+
+    async def close(self) -> None:
+        """Close every connection, pooled or in use."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._cleanup_handle is not None:
+            self._cleanup_handle.cancel()
+            self._cleanup_handle = None
+        for proto in list(self._all):
+            proto.close()
+        self._all.clear()
+        self._pool.clear()
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.cancel()
+        self._waiters.clear()
+
+    # subclass hooks ------------------------------------------------------------------------
+
+    def _key(self, req: ClientRequest) -> ConnectionKey:
+        ssl = req.ssl if req.is_ssl else None
+        return ConnectionKey(
+            req.url.raw_host or "", req.url.port, req.is_ssl, ssl, req.server_hostname
+        )
+
+    async def _create_connection(
+        self, req: ClientRequest, key: ConnectionKey, timeout: ClientTimeout | None
+    ) -> H1Connection:
+        raise NotImplementedError
+
+    async def _open(
+        self, key: ConnectionKey, timeout: ClientTimeout | None, opener: Any, **kwargs: Any
+    ) -> H1Connection:
+        loop = asyncio.get_running_loop()
+        sock_connect = timeout.sock_connect if timeout is not None else None
+        try:
+            async with asyncio.timeout(sock_connect):
+                _, proto = await opener(lambda: H1Connection(loop), **kwargs)
+        except TimeoutError:
+            raise ConnectionTimeoutError(
+                f"Connection timeout to host {key.host}:{key.port}"
+            ) from None
+        except ssllib.SSLCertVerificationError as exc:
+            raise ClientConnectorCertificateError(key, exc) from exc
+        except ssllib.SSLError as exc:
+            raise ClientConnectorSSLError(key, exc) from exc
+        assert isinstance(proto, H1Connection)
+        return proto

@@ -1,0 +1,270 @@
+"""Building a request: URL, query, headers and body checked and ready to serialise.
+
+Invariants: a method that is not a token, a URL or header holding CR, LF or NUL, or a URL that
+is not absolute http(s) is refused here, before any byte is sent (no request splitting).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json as jsonlib
+import platform
+import re
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from surge import __version__ as _surge_version
+from surge.client.auth import BasicAuth
+from surge.client.exceptions import InvalidUrlClientError, NonHttpUrlClientError
+from surge.client.payload import EMPTY, Payload, make_payload
+from surge.http.content.codecs import accept_encoding
+from surge.http.h1.writer import serialize_request_head
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "ClientRequest",
+    "RequestInfo",
+    "apply_params",
+    "build_url",
+    "check_headers",
+]
+
+DEFAULT_USER_AGENT = f"Python/{platform.python_version_tuple()[0]}.{platform.python_version_tuple()[1]} surge/{_surge_version}"
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN = re.compile(r"[\r\n\x00]")
+_HTTP_SCHEMES = frozenset({"http", "https"})
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestInfo:
+    """What was asked: kept on responses and errors (aiohttp's ``RequestInfo``)."""
+
+    url: URL
+    method: str
+    headers: CIMultiDictProxy[str]
+    real_url: URL
+
+
+def build_url(url: str | URL, base_url: URL | None = None) -> URL:
+    """An absolute http(s) URL, or :class:`InvalidUrlClientError`/:class:`NonHttpUrlClientError`."""
+    if isinstance(url, str):
+        if _FORBIDDEN.search(url):
+            raise InvalidUrlClientError(url, "URL must not contain CR, LF or NUL")
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError) as exc:
+            raise InvalidUrlClientError(url, str(exc)) from None
+    elif isinstance(url, URL):
+        parsed = url
+    else:
+        raise InvalidUrlClientError(url, "URL must be a str or a yarl.URL")
+    if base_url is not None and not parsed.is_absolute():
+        parsed = base_url.join(parsed) if str(parsed) else base_url
+    if parsed.scheme and parsed.scheme not in _HTTP_SCHEMES and parsed.scheme not in ("ws", "wss"):
+        raise NonHttpUrlClientError(parsed)
+    if not parsed.is_absolute() or not parsed.host:
+        raise InvalidUrlClientError(parsed, "URL must be absolute (scheme and host)")
+    return parsed
+
+
+def apply_params(url: URL, params: Any) -> URL:
+    """Add ``params`` (mapping, pairs, MultiDict, or a pre-encoded string) to the query."""
+    if params is None:
+        return url
+    if isinstance(params, str):
+        if _FORBIDDEN.search(params):
+            raise InvalidUrlClientError(params, "Query must not contain CR, LF or NUL")
+        raw = url.raw_query_string
+        query = f"{raw}&{params}" if raw else params
+        return URL(str(url.with_query(None)) + "?" + query, encoded=True)
+    if isinstance(params, (Mapping, MultiDict, MultiDictProxy)):
+        items: Iterable[tuple[str, Any]] = params.items()
+    else:
+        items = params
+    pairs: list[tuple[str, str | int | float]] = []
+    for key, value in items:
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        for v in values:
+            if isinstance(v, bool):
+                raise TypeError(
+                    f"Invalid variable type: value should be str, int or float, got {v!r} of type {type(v)}"
+                )
+            pairs.append((str(key), v))
+    return url.extend_query(pairs)
+
+
+def check_headers(headers: Iterable[tuple[str, str]]) -> None:
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"Invalid header name {name!r}")
+        if _FORBIDDEN.search(value):
+            raise ValueError(f"Header {name!r} contains a forbidden character (CR, LF or NUL)")
+
+
+async def _compressed(stream: AsyncIterator[bytes] | Any, wbits: int) -> AsyncIterator[bytes]:
+    comp = zlib.compressobj(wbits=wbits)
+    async for chunk in stream:
+        out = comp.compress(chunk)
+        if out:
+            yield out
+    yield comp.flush()
+
+
+class ClientRequest:
+    """One request as it goes on the wire; redirects and retries make new ones."""
+
+    __slots__ = (
+        "auth",
+        "chunked",
+        "compress",
+        "expect100",
+        "headers",
+        "method",
+        "original_url",
+        "payload",
+        "server_hostname",
+        "ssl",
+        "url",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: CIMultiDict[str],
+        payload: Payload = EMPTY,
+        auth: BasicAuth | None = None,
+        ssl: Any = True,
+        server_hostname: str | None = None,
+        compress: str | None = None,
+        chunked: bool | None = None,
+        expect100: bool = False,
+    ) -> None:
+        if not _TOKEN.fullmatch(method):
+            raise ValueError(f"Method {method!r} is not a valid HTTP token")
+        self.method = method.upper()
+        self.original_url = url
+        self.url = url.with_fragment(None)
+        if url.raw_user is not None or url.raw_password is not None:
+            if auth is None:
+                auth = BasicAuth.from_url(url)
+            self.url = self.url.with_user(None)
+        self.headers = headers
+        self.payload = payload
+        self.auth = auth
+        self.ssl = ssl
+        self.server_hostname = server_hostname
+        self.compress = compress
+        self.chunked = chunked
+        self.expect100 = expect100
+
+    @property
+    def is_ssl(self) -> bool:
+        return self.url.scheme in ("https", "wss")
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method in _IDEMPOTENT
+
+    @property
+    def request_info(self) -> RequestInfo:
+        return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
+
+    def host_header(self) -> str:
+        url = self.url
+        host = url.raw_host or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        if url.explicit_port is not None and not url.is_default_port():
+            host = f"{host}:{url.port}"
+        return host
+
+    def serialize_head(self) -> tuple[bytes, bytes | None, AsyncIterator[bytes] | None]:
+        """The head bytes, and the body: bytes to send with the head, or a stream of chunks.
+
+        A stream comes back already framed (chunked) when no length is known.
+        """
+        headers = self.headers
+        payload = self.payload
+        data = payload.data
+        stream: Any = payload.stream
+        if self.compress and self.compress != "identity":
+            wbits = 16 + zlib.MAX_WBITS if self.compress == "gzip" else zlib.MAX_WBITS
+            if data is not None:
+                comp = zlib.compressobj(wbits=wbits)
+                data = comp.compress(data) + comp.flush()
+                size: int | None = len(data)
+            else:
+                stream = _compressed(stream, wbits)
+                size = None
+            headers["Content-Encoding"] = self.compress
+        else:
+            size = payload.size
+        if (stream is not None or data) and "Content-Type" not in headers and payload.content_type:
+            headers["Content-Type"] = payload.content_type
+        chunked = self.chunked or (stream is not None and size is None)
+        if "Transfer-Encoding" in headers:
+            chunked = "chunked" in headers["Transfer-Encoding"].lower()
+        if chunked:
+            headers.popall("Content-Length", None)
+            if "Transfer-Encoding" not in headers:
+                headers["Transfer-Encoding"] = "chunked"
+        elif "Content-Length" not in headers and (
+            size or self.method not in ("GET", "HEAD", "OPTIONS", "TRACE", "CONNECT")
+        ):
+            headers["Content-Length"] = str(size or 0)
+        if self.expect100 and (stream is not None or data):
+            headers["Expect"] = "100-continue"
+        target = self.url.raw_path_qs or "/"
+        head = serialize_request_head(self.method, target, headers.items())
+        if stream is not None and chunked:
+            return head, None, _chunked(stream)
+        if stream is None and chunked:
+            return (
+                head,
+                (b"%x\r\n%b\r\n0\r\n\r\n" % (len(data), data)) if data else b"0\r\n\r\n",
+                None,
+            )
+        return head, data or None, stream
+
+
+async def _chunked(stream: Any) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        if chunk:
+            yield b"%x\r\n%b\r\n" % (len(chunk), chunk)
+    yield b"0\r\n\r\n"
+
+
+def default_headers() -> CIMultiDict[str]:
+    return CIMultiDict(
+        [
+            ("Accept", "*/*"),
+            ("Accept-Encoding", accept_encoding()),
+            ("User-Agent", DEFAULT_USER_AGENT),
+        ]
+    )
+
+
+def make_body(
+    data: Any, json: Any, content_type: str | None, json_serialize: Callable[[Any], str]
+) -> Payload:
+    if data is not None and json is not None:
+        raise ValueError("data and json parameters can not be used at the same time")
+    if json is not None:
+        return Payload(
+            json_serialize(json).encode("utf-8"), content_type=content_type or "application/json"
+        )
+    if data is None:
+        if content_type is not None:
+            return Payload(b"", content_type=content_type)
+        return EMPTY
+    return make_payload(data, content_type)
+
+
+json_dumps = jsonlib.dumps

@@ -1,0 +1,180 @@
+"""Redirects against Python's http.server, and the I/O-free policy on its own."""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+import surge
+from surge.client.payload import Payload
+from surge.client.policies.redirects import follow_redirects
+from surge.client.request import ClientRequest
+from tests.client.servers import http_server
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path
+        if path.startswith("/redirect/"):
+            _, _, status, rest = path.split("/", 3)
+            self.send_response(int(status))
+            self.send_header("Location", "/" + rest)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path.startswith("/loop"):
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path.startswith("/to-ftp"):
+            self.send_response(302)
+            self.send_header("Location", "ftp://example.org/x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path.startswith("/to-other"):
+            self.send_response(302)
+            self.send_header("Location", self.headers["X-Target"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        payload = json.dumps(
+            {
+                "method": self.command,
+                "path": path,
+                "body": body.decode(),
+                "auth": self.headers.get("Authorization"),
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "expected_method", "expected_body"),
+    [
+        (301, "POST", "GET", ""),
+        (302, "POST", "GET", ""),
+        (303, "POST", "GET", ""),
+        (303, "PUT", "GET", ""),
+        (302, "PUT", "PUT", "payload"),
+        (307, "POST", "POST", "payload"),
+        (308, "PUT", "PUT", "payload"),
+    ],
+)
+async def test_method_and_body_across_redirects(
+    status: int, method: str, expected_method: str, expected_body: str
+) -> None:
+    with http_server(Handler) as base:
+        url = f"{base}/redirect/{status}/final"
+        async with surge.ClientSession() as s, s.request(method, url, data=b"payload") as resp:
+            data = await resp.json()
+            assert resp.status == 200
+            assert [r.status for r in resp.history] == [status]
+            assert str(resp.url) == f"{base}/final"
+            assert str(resp.history[0].url) == url
+    assert data["method"] == expected_method and data["body"] == expected_body
+
+
+async def test_allow_redirects_false() -> None:
+    with http_server(Handler) as base:
+        async with (
+            surge.ClientSession() as s,
+            s.get(f"{base}/redirect/302/x", allow_redirects=False) as resp,
+        ):
+            assert resp.status == 302 and resp.headers["Location"] == "/x"
+            assert resp.history == ()
+
+
+async def test_too_many_redirects() -> None:
+    with http_server(Handler) as base:
+        async with surge.ClientSession() as s:
+            with pytest.raises(surge.TooManyRedirects) as info:
+                await s.get(f"{base}/loop", max_redirects=3)
+    assert len(info.value.history) == 4
+    assert info.value.status == 302
+
+
+async def test_redirect_to_non_http_scheme_is_refused() -> None:
+    with http_server(Handler) as base:
+        async with surge.ClientSession() as s:
+            with pytest.raises(surge.NonHttpUrlRedirectClientError):
+                await s.get(f"{base}/to-ftp")
+
+
+async def test_authorization_dropped_when_the_host_changes() -> None:
+    with http_server(Handler) as first, http_server(Handler) as second:
+        async with surge.ClientSession() as s:
+            auth = surge.BasicAuth("user", "secret")
+            async with s.get(
+                f"{first}/to-other", headers={"X-Target": f"{second}/landing"}, auth=auth
+            ) as resp:
+                assert (await resp.json())["auth"] is None
+            async with s.get(
+                f"{first}/to-other",
+                headers={"X-Target": f"{second}/landing", "Authorization": "Bearer t"},
+            ) as resp:
+                assert (await resp.json())["auth"] is None
+            # Same origin: credentials follow.
+            async with s.get(f"{first}/redirect/302/same", auth=auth) as resp:
+                assert (await resp.json())["auth"] == auth.encode()
+
+
+class FakeResponse:
+    def __init__(self, status: int, location: str | None, url: str) -> None:
+        self.status = status
+        self.reason = "X"
+        headers: CIMultiDict[str] = CIMultiDict()
+        if location is not None:
+            headers["Location"] = location
+        self.headers = CIMultiDictProxy(headers)
+        self.url = URL(url)
+        self.request_info = None
+
+
+def test_policy_is_io_free() -> None:
+    req = ClientRequest(
+        "POST", URL("http://a.example/start"), headers=CIMultiDict(), payload=Payload(b"x")
+    )
+    flow = follow_redirects(req, max_redirects=5)
+    first = next(flow)
+    assert first is req
+    second = flow.send(FakeResponse(303, "/next?q=1", "http://a.example/start"))
+    assert (second.method, str(second.url), second.payload.data) == (
+        "GET",
+        "http://a.example/next?q=1",
+        b"",
+    )
+    with pytest.raises(StopIteration):
+        flow.send(FakeResponse(200, None, "http://a.example/next"))
+
+
+def test_policy_does_not_replay_a_streamed_body() -> None:
+    async def gen():  # type: ignore[no-untyped-def]
+        yield b"x"
+
+    req = ClientRequest(
+        "PUT", URL("http://a.example/"), headers=CIMultiDict(), payload=Payload(stream=gen())
+    )
+    flow = follow_redirects(req)
+    next(flow)
+    with pytest.raises(StopIteration):
+        flow.send(FakeResponse(307, "/again", "http://a.example/"))

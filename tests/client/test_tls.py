@@ -1,0 +1,89 @@
+"""TLS: verification, ssl=False, custom contexts, server_hostname, certificate errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import AsyncIterator
+
+import pytest
+import trustme
+
+import surge
+from tests.client.servers import read_request, reply
+
+
+@contextlib.asynccontextmanager
+async def tls_server(ca: trustme.CA, name: str = "localhost") -> AsyncIterator[int]:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(ctx)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await read_request(reader)
+                writer.write(reply(200, b"secure"))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=ctx)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+def _client_ctx(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+async def test_verified_tls_with_a_custom_context() -> None:
+    ca = trustme.CA()
+    async with tls_server(ca) as port:
+        connector = surge.TCPConnector(ssl=_client_ctx(ca))
+        async with surge.ClientSession(connector=connector) as s:
+            for _ in range(2):
+                async with s.get(f"https://localhost:{port}/") as resp:
+                    assert await resp.read() == b"secure"
+        async with (
+            surge.ClientSession(ssl=_client_ctx(ca)) as s,
+            s.get(f"https://localhost:{port}/") as resp,
+        ):
+            assert resp.status == 200
+
+
+async def test_untrusted_certificate_is_a_certificate_error() -> None:
+    ca = trustme.CA()
+    async with tls_server(ca) as port, surge.ClientSession() as s:
+        with pytest.raises(surge.ClientConnectorCertificateError) as info:
+            await s.get(f"https://localhost:{port}/")
+    assert isinstance(info.value, ssl.SSLError)
+    assert isinstance(info.value.certificate_error, ssl.SSLCertVerificationError)
+
+
+async def test_ssl_false_skips_verification() -> None:
+    ca = trustme.CA()
+    async with (
+        tls_server(ca) as port,
+        surge.ClientSession() as s,
+        s.get(f"https://localhost:{port}/", ssl=False) as resp,
+    ):
+        assert await resp.read() == b"secure"
+
+
+async def test_server_hostname_overrides_the_checked_name() -> None:
+    ca = trustme.CA()
+    async with tls_server(ca, name="api.internal") as port, surge.ClientSession() as s:
+        ctx = _client_ctx(ca)
+        with pytest.raises(surge.ClientConnectorCertificateError):
+            await s.get(f"https://127.0.0.1:{port}/", ssl=ctx)
+        async with s.get(
+            f"https://127.0.0.1:{port}/", ssl=ctx, server_hostname="api.internal"
+        ) as resp:
+            assert await resp.read() == b"secure"
