@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from html import escape
@@ -16,6 +17,7 @@ from typing import Any
 
 from surge.http.errors import HttpProtocolError
 from surge.net.streams import StreamReader
+from surge.server.dates import date_header_line
 from surge.server.exceptions import HTTPException, HTTPInternalServerError
 from surge.server.protocol.h1 import H1ServerProtocol
 from surge.server.request import BaseRequest
@@ -84,6 +86,9 @@ class Server:
         self.debug = debug
         self.shutting_down = False
         self._connections: set[H1ServerProtocol] = set()
+        # ``Date: ...\r\n`` as bytes, refreshed every second by a timer while connections live.
+        self.date_line = date_header_line().encode("ascii")
+        self._date_timer: asyncio.TimerHandle | None = None
         # Idle keep-alive connections, longest idle first; tracked only when bounded.
         self.max_idle_connections = max_idle_connections
         self._idle: dict[H1ServerProtocol, None] = {}
@@ -109,6 +114,17 @@ class Server:
 
     def connection_made(self, protocol: H1ServerProtocol) -> None:
         self._connections.add(protocol)
+        if self._date_timer is None:
+            self._tick_date()
+
+    def _tick_date(self) -> None:
+        """Refresh ``date_line`` now and at each following second, while connections live."""
+        self.date_line = date_header_line().encode("ascii")
+        if not self._connections:
+            self._date_timer = None
+            return
+        delay = 1.0 - (time.time() % 1.0)
+        self._date_timer = self.loop.call_later(delay, self._tick_date)
 
     def connection_lost(self, protocol: H1ServerProtocol) -> None:
         self._connections.discard(protocol)
