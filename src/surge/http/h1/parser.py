@@ -171,10 +171,10 @@ class H1RequestParser:
 
     # llhttp callbacks -------------------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        self._in_head = True
-
     def on_url(self, url: bytes) -> None:
+        # The first callback of every message (llhttp rejects an empty target), so it also
+        # marks the start of a head; no on_message_begin callback is needed.
+        self._in_head = True
         url = self._url + url if self._url else url
         if len(url) > self.max_line_size:
             raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
@@ -190,7 +190,9 @@ class H1RequestParser:
             self._unusual_header(name, value)
             return
         if len(name) in _FRAMING_NAME_LENGTHS:
-            self._framing_header(name, value)
+            lowered = name.lower()
+            if lowered in _FRAMING_NAMES:
+                self._framing_header(lowered, value)
         headers.append((name, value))
 
     def _unusual_header(self, name: bytes, value: bytes) -> None:
@@ -200,9 +202,8 @@ class H1RequestParser:
             raise HeadersTooLarge(f"More than {self.max_headers} header fields")
         # Otherwise a chunked trailer field: never merged into the request's headers.
 
-    def _framing_header(self, name: bytes, value: bytes) -> None:
+    def _framing_header(self, lowered: bytes, value: bytes) -> None:
         """Host, Content-Length, Expect and Transfer-Encoding shape how a request is read."""
-        lowered = name.lower()
         if lowered == b"host":
             if self._has_host:
                 raise BadRequest("Duplicate Host header")
@@ -249,5 +250,7 @@ class H1RequestParser:
         self._sink.on_request_complete()
 
 
-# Lengths of the header names ``_framing_header`` looks at: only those pay for a lower().
-_FRAMING_NAME_LENGTHS = frozenset({4, 6, 14, 17})
+# The header names ``_framing_header`` looks at, and their lengths: only names of those
+# lengths pay for a lower().
+_FRAMING_NAMES = frozenset({b"host", b"expect", b"content-length", b"transfer-encoding"})
+_FRAMING_NAME_LENGTHS = frozenset(len(name) for name in _FRAMING_NAMES)

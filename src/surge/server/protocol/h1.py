@@ -226,7 +226,7 @@ class H1ServerProtocol(asyncio.Protocol):
             # One read can carry thousands of tiny requests; refuse to queue past a hard bound.
             if len(queue) >= server.max_pipelined * _PIPELINE_HARD_FACTOR:
                 raise PipelineOverflow("Too many pipelined requests")
-        if head.has_body or head.upgrade:
+        if head.chunked or head.content_length or head.upgrade:
             payload = StreamReader(self, server.read_bufsize, loop=self._loop)
             self._receiving = payload
         else:
