@@ -36,6 +36,9 @@ class BaseRequest(MutableMapping[str, Any]):
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
     _prepare_hooks: tuple[Any, ...] = ()
+    # Whether a Response body may be compressed without the handler asking (the app's
+    # ``compress``); a class attribute, so a request costs nothing for it.
+    _auto_compress = False
 
     def __init__(
         self,
@@ -104,6 +107,8 @@ class BaseRequest(MutableMapping[str, Any]):
         new = self._clone_with(head)
         new._client_max_size = client_max_size or self._client_max_size
         new._body = self._body
+        if "_auto_compress" in self.__dict__:
+            new._auto_compress = self._auto_compress
         for name, value in (("scheme", scheme), ("host", host), ("remote", remote)):
             if value is not None:
                 new.__dict__[name] = value
@@ -506,6 +511,8 @@ class BaseRequest(MutableMapping[str, Any]):
 
 class Request(BaseRequest):
     """A request routed through an :class:`Application`: ``match_info``, ``app``."""
+
+    _auto_compress = True
 
     _match_info: UrlMappingMatchInfo | None = None
 
