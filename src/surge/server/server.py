@@ -15,10 +15,11 @@ from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
 
+from surge.http.content.multipart import MultipartError
 from surge.http.errors import HttpProtocolError
 from surge.net.streams import StreamReader
 from surge.server.dates import date_header_line
-from surge.server.exceptions import HTTPException, HTTPInternalServerError
+from surge.server.exceptions import HTTPBadRequest, HTTPException, HTTPInternalServerError
 from surge.server.protocol.h1 import H1ServerProtocol
 from surge.server.request import BaseRequest
 from surge.server.response import Response, StreamResponse
@@ -205,7 +206,12 @@ class Server:
             logger.log(request, response, self.loop.time() - start)
 
     def handle_error(self, request: BaseRequest, exc: BaseException) -> Response:
-        """The response for an unexpected exception: a 500, with the traceback in debug mode."""
+        """The response for an unexpected exception: a 500, with the traceback in debug mode.
+
+        A malformed multipart body met by a handler's own reader is the client's fault: 400.
+        """
+        if isinstance(exc, MultipartError):
+            return HTTPBadRequest(text=f"Malformed multipart body: {exc}")
         self.logger.exception("Error handling request", exc_info=exc)
         if self.debug:
             tb = escape("".join(traceback.format_exception(exc)))
