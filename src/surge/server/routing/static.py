@@ -172,10 +172,11 @@ class StaticResource(AbstractResource):
         root = self._directory
         joined = root.joinpath(*parts)
         resolved = Path(os.path.realpath(joined))
+        # Never a file outside the root's resolved path, whatever follow_symlinks says (aiohttp
+        # lets follow_symlinks=True leave the root; surge does not). Links that stay inside
+        # the root are served in both modes, as aiohttp serves them.
         if resolved != root and not resolved.is_relative_to(root):
             raise _Refused(403 if not parts else 404)
-        if not self._follow_symlinks and resolved != joined:
-            raise _Refused(404)  # a symlink on the way: not followed
         return resolved
 
     async def _handle(self, request: Request) -> StreamResponse:
