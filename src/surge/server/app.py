@@ -161,6 +161,8 @@ class Application(MutableMapping[Any, Any]):
         # Set when frozen: no middleware and no response-prepare hooks, so handlers are
         # called directly.
         self._simple = False
+        # Set when frozen: request hooks or exception handlers are registered.
+        self._hooked = True
         self._exception_arity: dict[Any, int] = {}
         if lifespan is not None:
             self._cleanup_ctx.append(lifespan)
@@ -327,6 +329,7 @@ class Application(MutableMapping[Any, Any]):
         self.pre_freeze()
         self._frozen = True
         self._simple = not self._middlewares and not self._on_response_prepare
+        self._hooked = bool(self._on_request_start or self._on_request_match or self._on_exception)
         for subapp in self._subapps:
             subapp.freeze()
 
@@ -375,42 +378,59 @@ class Application(MutableMapping[Any, Any]):
 
     # handling --------------------------------------------------------------------------------
 
-    async def _handle(self, request: Request) -> StreamResponse:
-        if self._on_request_start:
-            for hook in self._on_request_start:
-                await hook(request)
+    def _handle(self, request: Request) -> Awaitable[StreamResponse]:
+        """Route ``request``; return the awaitable that produces its response.
+
+        Without request hooks, exception handlers or an ``Expect`` header that awaitable is
+        the handler's own coroutine: routing adds no coroutine of its own per request.
+        """
+        if self._hooked:
+            return self._handle_hooked(request)
+        handler = self._match(request)
+        if request._head.expect:
+            return self._expect_then(request, handler)
+        return handler(request)
+
+    def _match(self, request: Request) -> Handler:
+        """Resolve the route, record ``request.match_info``; the handler to call (with the
+        middleware chain around it)."""
         match_info = self._router.resolve_path(request._head.method, request.path, request)
         if match_info._current_app is None and self._simple:
             # The common case: a route of this app, which has no middleware or prepare hooks.
             match_info._apps = self._apps_tuple
             match_info._current_app = self
             match_info._frozen = True
-            handler = match_info._route._handler
-        else:
-            match_info.add_app(self)
-            match_info.freeze()
-            handler = self._chain_for(match_info)
+            request._match_info = match_info
+            return match_info._route._handler
+        match_info.add_app(self)
+        match_info.freeze()
         request._match_info = match_info
-        if self._on_request_match:
-            for hook in self._on_request_match:
-                await hook(request, match_info)
-        if request._head.expect:
-            expect_response = await match_info.expect_handler(request)
-            if expect_response is not None:
-                return cast("StreamResponse", expect_response)
+        return self._chain_for(match_info)
+
+    async def _expect_then(self, request: Request, handler: Handler) -> StreamResponse:
+        expect_response = await request.match_info.expect_handler(request)
+        if expect_response is not None:
+            return cast("StreamResponse", expect_response)
+        return await handler(request)
+
+    async def _handle_hooked(self, request: Request) -> StreamResponse:
+        """The full path: request hooks, Expect, and ``on_exception`` handlers."""
+        for hook in self._on_request_start:
+            await hook(request)
+        handler = self._match(request)
+        match_info = request.match_info
+        for hook in self._on_request_match:
+            await hook(request, match_info)
         try:
-            response: StreamResponse | None = await handler(request)
+            if request._head.expect:
+                return await self._expect_then(request, handler)
+            return await handler(request)
         except Exception as exc:
             if self._on_exception:
                 replacement = await self._handle_exception(request, exc)
                 if replacement is not None:
                     return replacement
             raise
-        if response is None:
-            raise RuntimeError(
-                f"Missing return statement on request handler {match_info.handler!r}"
-            )
-        return response
 
     def _chain_for(self, match_info: UrlMappingMatchInfo) -> Handler:
         apps = match_info.apps

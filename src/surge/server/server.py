@@ -173,10 +173,12 @@ class Server:
             response = self.handle_error(request, exc)
         else:
             if not isinstance(response, StreamResponse):
-                response = self.handle_error(
-                    request,
-                    TypeError(f"Handler returned {type(response).__name__}, not a response"),
+                problem = (
+                    "Missing return statement on request handler"
+                    if response is None
+                    else f"Handler returned {type(response).__name__}, not a response"
                 )
+                response = self.handle_error(request, RuntimeError(problem))
         try:
             if not response._eof_sent:
                 if (
