@@ -222,9 +222,8 @@ class H2ServerConnection:
             box.size -= len(data)
             conn.send_data(stream_id, data, end_stream=box.end and not chunks)
             sent = True
-        if box.end:
-            if not sent:
-                conn.end_stream(stream_id)
+        if box.end and not sent:
+            conn.end_stream(stream_id)
         del self._outboxes[stream_id]
         return True
 

@@ -31,7 +31,7 @@ class H2Limits:
     # Seconds a stream's buffered response may wait for the peer to open its window.
     send_timeout: float = 30.0
 
-    def local_settings(self) -> dict[int, int]:
+    def local_settings(self) -> dict[SettingCodes, int]:
         return {
             SettingCodes.MAX_CONCURRENT_STREAMS: self.max_concurrent_streams,
             SettingCodes.INITIAL_WINDOW_SIZE: self.initial_window_size,

@@ -10,7 +10,9 @@ from typing import Literal
 __all__ = ["PREFACE", "SWITCHING_PROTOCOLS", "h2c_settings", "sniff"]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-SWITCHING_PROTOCOLS = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+SWITCHING_PROTOCOLS = (
+    b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+)
 
 
 def sniff(data: bytes) -> Literal["h1", "h2"] | None:

@@ -134,5 +134,3 @@ def upgrade_h2c(server: Server, request: BaseRequest) -> Awaitable[None] | None:
     if tail:
         h2.data_received(tail)
     return h2._serve_stream(stream)
-
-

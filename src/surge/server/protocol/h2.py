@@ -147,6 +147,10 @@ class H2Stream:
         """Send the HEADERS frame (and ``body`` when the whole body is known)."""
         if self.closed or self._proto.transport is None:
             raise ConnectionResetError("Stream closed")
+        if self._headers_sent:
+            # A second head (an error page after a failed stream): the response is broken.
+            self._close()
+            raise ConnectionResetError("Response head already sent")
         no_body = status in (204, 304) or status < 200
         head_only = no_body or request._head.method == "HEAD"
         fields = [(b":status", str(status).encode("ascii"))]
@@ -470,10 +474,7 @@ class H2ServerProtocol(asyncio.Protocol):
         else:
             send_timeout = self._core.limits.send_timeout
             for stream in list(self._streams.values()):
-                if (
-                    self._core.buffered(stream.stream_id)
-                    and now - stream._progress >= send_timeout
-                ):
+                if self._core.buffered(stream.stream_id) and now - stream._progress >= send_timeout:
                     # The peer keeps its window shut: drop what we hold for it.
                     self._reset_stream(stream, ErrorCodes.CANCEL)
             self._last_activity = now
