@@ -154,3 +154,18 @@ class RawH2:
 
     def close(self) -> None:
         self.writer.close()
+
+
+def parse_frames(data: bytes) -> list[Any]:
+    """The complete frames in ``data`` (hyperframe objects), in order."""
+    from hyperframe.frame import Frame
+
+    frames = []
+    while len(data) >= 9:
+        frame, length = Frame.parse_frame_header(memoryview(data[:9]))
+        if len(data) < 9 + length:
+            break
+        frame.parse_body(memoryview(data[9 : 9 + length]))
+        frames.append(frame)
+        data = data[9 + length :]
+    return frames

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 
 import h2.events as ev
 from h2.config import H2Configuration
-from h2.connection import H2Connection
+from h2.connection import ConnectionState, H2Connection
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
-from h2.settings import Settings
+from h2.settings import SettingCodes, Settings
+from hyperframe.frame import GoAwayFrame
 
 from surge.http.h1.parser import RequestHead
 from surge.http.h2.events import (
@@ -38,9 +39,11 @@ from surge.http.h2.events import (
     TrailersReceived,
 )
 from surge.http.h2.settings import H2Limits, TokenBucket
+from surge.http.h2.upgrade import PREFACE
 
 __all__ = ["H2ServerConnection"]
 
+_PREFACE_AND_FRAME_HEAD = len(PREFACE) + 9
 _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated)
 
 
@@ -69,9 +72,13 @@ class H2ServerConnection:
         self._conn = conn
         self._outboxes: dict[int, _Outbox] = {}
         self._open_bodies: set[int] = set()
+        self._active: set[int] = set()  # accepted streams the application still holds
         self._resets = TokenBucket(limits.reset_burst, limits.reset_rate)
         self._control = TokenBucket(limits.control_burst, limits.control_rate)
         self.closed = False
+        self._preface_check: bytes | None = b""
+        self._goaway_last: int | None = None  # set once a graceful GOAWAY is out
+        self._extra_out = b""
 
     # set-up ----------------------------------------------------------------------------------
 
@@ -79,6 +86,14 @@ class H2ServerConnection:
         """Queue our preface (SETTINGS) and open the connection window for all streams."""
         self._conn.initiate_connection()
         self._open_connection_window()
+        self._own_stream_limit()
+
+    def _own_stream_limit(self) -> None:
+        # h2 treats one stream beyond MAX_CONCURRENT_STREAMS as a connection error, which
+        # would fail every open stream; we refuse just the extra ones (REFUSED_STREAM).
+        values = self.limits.local_settings()
+        values[SettingCodes.MAX_CONCURRENT_STREAMS] = 2**31 - 1
+        self._conn.local_settings = Settings(client=False, initial_values=values)
 
     def initiate_upgrade(self, settings_header: bytes) -> bool:
         """Take over from an HTTP/1.1 ``Upgrade: h2c`` request; stream 1 carries its reply.
@@ -90,6 +105,8 @@ class H2ServerConnection:
         except (ProtocolError, ValueError, TypeError):
             return False
         self._open_connection_window()
+        self._own_stream_limit()
+        self._active.add(1)
         return True
 
     def _open_connection_window(self) -> None:
@@ -103,12 +120,30 @@ class H2ServerConnection:
         """Feed bytes from the peer; returns what happened, in order."""
         if self.closed:
             return []
+        check = self._preface_check
+        if check is not None and not self._first_frame_is_settings(check, data):
+            self.close(ErrorCodes.PROTOCOL_ERROR)
+            return [ConnectionEnded(ErrorCodes.PROTOCOL_ERROR, by_peer=False)]
         try:
             h2_events = self._conn.receive_data(data)
-        except ProtocolError as exc:  # h2 has queued GOAWAY with the error code
+        except ProtocolError as exc:
             self.closed = True
+            if self._conn.state_machine.state != ConnectionState.CLOSED:
+                # A bad preface fails before h2 queues its GOAWAY.
+                self._conn.close_connection(exc.error_code)
             return [ConnectionEnded(int(exc.error_code), by_peer=False)]
         return self._translate(h2_events, now)
+
+    def _first_frame_is_settings(self, check: bytes, data: bytes) -> bool:
+        """The preface must be followed by a SETTINGS frame (RFC 9113 section 3.4);
+        h2 checks only the 24 magic bytes."""
+        check += data[: _PREFACE_AND_FRAME_HEAD - len(check)]
+        if len(check) < _PREFACE_AND_FRAME_HEAD:
+            self._preface_check = check
+            return True
+        self._preface_check = None
+        # Byte 3 of a frame header is its type; SETTINGS is 4. A bad magic is h2's to report.
+        return check[:24] != PREFACE or check[24 + 3] == 0x4
 
     def _translate(self, h2_events: Iterable[ev.Event], now: float) -> list[H2Event]:
         out: list[H2Event] = []
@@ -124,9 +159,18 @@ class H2ServerConnection:
                 sid = event.stream_id
                 end = event.stream_ended is not None
                 head = request_head(event.headers, end)
+                if self._goaway_last is not None and sid > self._goaway_last:
+                    self.reset(sid, ErrorCodes.REFUSED_STREAM)  # after our GOAWAY
+                    continue
                 if head is None:
                     self.reset(sid, ErrorCodes.PROTOCOL_ERROR)
                     continue
+                if len(self._active) >= self.limits.max_concurrent_streams:
+                    self.reset(sid, ErrorCodes.REFUSED_STREAM)
+                    if not self._resets.take(now):
+                        return self._calm_down(out)
+                    continue
+                self._active.add(sid)
                 if not end:
                     self._open_bodies.add(sid)
                 out.append(RequestReceived(sid, head, end))
@@ -142,6 +186,7 @@ class H2ServerConnection:
                 sid = event.stream_id or 0
                 self._open_bodies.discard(sid)
                 self._outboxes.pop(sid, None)
+                self._active.discard(sid)
                 out.append(StreamReset(sid, int(event.error_code or 0)))
                 if event.remote_reset and not self._resets.take(now):
                     return self._calm_down(out)
@@ -231,6 +276,7 @@ class H2ServerConnection:
         """Abandon a stream (RST_STREAM) and whatever it still had to send."""
         self._outboxes.pop(stream_id, None)
         self._open_bodies.discard(stream_id)
+        self._active.discard(stream_id)
         if self.closed:
             return
         try:
@@ -239,20 +285,37 @@ class H2ServerConnection:
             pass
 
     def goaway(self) -> None:
-        """Graceful shutdown: GOAWAY NO_ERROR naming the last stream we will answer."""
-        if not self.closed:
-            self._conn.close_connection(ErrorCodes.NO_ERROR)
+        """Graceful shutdown: GOAWAY NO_ERROR naming the last stream we will answer.
+
+        Written by hand: h2's ``close_connection`` would refuse every later frame, and the
+        streams still open must be able to finish (their WINDOW_UPDATEs, request bodies).
+        """
+        if self.closed or self._goaway_last is not None:
+            return
+        last = self._conn.highest_inbound_stream_id
+        self._goaway_last = last
+        frame = GoAwayFrame(0)
+        frame.last_stream_id = last
+        frame.error_code = ErrorCodes.NO_ERROR
+        self._extra_out = self._conn.data_to_send() + frame.serialize()
 
     def close(self, error_code: int = ErrorCodes.NO_ERROR) -> None:
         if not self.closed:
             self.closed = True
             self._conn.close_connection(error_code)
 
+    def release(self, stream_id: int) -> None:
+        """The application is done with a stream: it no longer counts as concurrent."""
+        self._active.discard(stream_id)
+
     def stream_open(self, stream_id: int) -> bool:
         stream = self._conn.streams.get(stream_id)
         return stream is not None and not stream.closed
 
     def data_to_send(self) -> bytes:
+        if self._extra_out:
+            data, self._extra_out = self._extra_out, b""
+            return data + self._conn.data_to_send()
         return self._conn.data_to_send()
 
 

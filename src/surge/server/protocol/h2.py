@@ -261,6 +261,7 @@ class H2ServerProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._last_activity = 0.0
         self._upgrading = False
+        self._lingering = False
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ class H2ServerProtocol(asyncio.Protocol):
                 stream._wake()
 
     def eof_received(self) -> bool | None:
-        if not self._streams:
+        if not self._streams or self._lingering:
             return None  # nothing in flight: let the transport close
         return True
 
@@ -325,7 +326,7 @@ class H2ServerProtocol(asyncio.Protocol):
                 if stream is not None:
                     self._on_writable(stream, now)
             elif type(event) is StreamReset:
-                stream = self._streams.pop(event.stream_id, None)
+                stream = self._streams.pop(event.stream_id, None)  # the core has released it
                 if stream is not None:
                     stream._lost("Stream reset by peer")
                     if self._server.handler_cancellation and stream.task is not None:
@@ -380,7 +381,7 @@ class H2ServerProtocol(asyncio.Protocol):
         stream.handler_done = True
         stream.task = None
         if stream.closed or self.transport is None:
-            self._streams.pop(stream.stream_id, None)
+            self._drop(stream)
             self._maybe_close()
             return
         if not stream._eof_sent:
@@ -398,9 +399,13 @@ class H2ServerProtocol(asyncio.Protocol):
             self._core.acknowledge(stream.stream_id, stream._unacked)
             stream._unacked = 0
         if stream.closed or not self._core.buffered(stream.stream_id):
-            self._streams.pop(stream.stream_id, None)
+            self._drop(stream)
         self._flush()
         self._maybe_close()
+
+    def _drop(self, stream: H2Stream) -> None:
+        self._streams.pop(stream.stream_id, None)
+        self._core.release(stream.stream_id)
 
     def _on_writable(self, stream: H2Stream, now: float) -> None:
         stream._progress = now
@@ -408,12 +413,12 @@ class H2ServerProtocol(asyncio.Protocol):
         if buffered <= _HIGH_WATER and not self._paused_writing:
             stream._wake()
         if not buffered and stream.handler_done:
-            self._streams.pop(stream.stream_id, None)
+            self._drop(stream)
             self._maybe_close()
 
     def _reset_stream(self, stream: H2Stream, code: int) -> None:
         self._core.reset(stream.stream_id, code)
-        self._streams.pop(stream.stream_id, None)
+        self._drop(stream)
         stream._lost("Stream reset")
         self._flush()
         self._maybe_close()
@@ -426,8 +431,18 @@ class H2ServerProtocol(asyncio.Protocol):
             self.transport.write(data)
 
     def _maybe_close(self) -> None:
-        if self._goaway_sent and not self._streams and self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if self._goaway_sent and not self._streams and transport is not None:
+            # Half-close and wait for the peer's EOF (or lingering_time): closing with its
+            # frames still unread would reset the connection and could destroy our last ones.
+            if self._lingering or not transport.can_write_eof():
+                transport.close()
+                return
+            self._lingering = True
+            transport.write_eof()
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_later(self._server.lingering_time, transport.close)
 
     def _abort_all(self) -> None:
         """The connection is over (GOAWAY either way): fail every stream and close."""
