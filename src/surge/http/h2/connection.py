@@ -64,7 +64,15 @@ class H2ServerConnection:
     def __init__(self, limits: H2Limits | None = None) -> None:
         limits = limits or H2Limits()
         self.limits = limits
-        conn = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        conn = H2Connection(
+            H2Configuration(
+                client_side=False,
+                header_encoding=None,
+                # Our response headers are built lowercase and hop-by-hop free already.
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
+        )
         conn.local_settings = Settings(client=False, initial_values=limits.local_settings())
         # Bounded from the first frame on, not only once the peer acknowledges our SETTINGS.
         conn.decoder.max_header_list_size = limits.max_header_list_size
