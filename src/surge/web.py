@@ -4,6 +4,7 @@ from surge.server.access_log import AbstractAccessLogger, AccessLogger
 from surge.server.app import AppKey, Application, CleanupContext, lifespanContext
 from surge.server.exceptions import *  # noqa: F403
 from surge.server.exceptions import __all__ as _exceptions_all
+from surge.server.fileresponse import FileResponse
 from surge.server.middlewares import middleware
 from surge.server.request import BaseRequest, FileField, Request
 from surge.server.response import ContentCoding, Response, StreamResponse, json_response
@@ -38,6 +39,7 @@ __all__ = [
     "AccessLogger",
     "AppKey",
     "AppRunner",
+    "FileResponse",
     "Application",
     "BaseRequest",
     "BaseRunner",
@@ -88,6 +90,7 @@ from surge.server.routing.routedef import (
     static,
     view,
 )
+from surge.server.routing.static import StaticResource
 from surge.server.routing.subapps import (
     Domain,
     MaskDomain,
@@ -106,6 +109,7 @@ __all__ += [
     "RouteDef",
     "RouteTableDef",
     "StaticDef",
+    "StaticResource",
     "View",
     "delete",
     "get",

@@ -124,7 +124,6 @@ async def test_streamed_bodies() -> None:
 
 
 async def test_compress_request_body() -> None:
-    import zlib
 
     async with (
         serve(make_app()) as base,
@@ -133,7 +132,9 @@ async def test_compress_request_body() -> None:
     ):
         data = await resp.json()
     assert data["headers"]["Content-Encoding"] == "deflate"
-    assert zlib.decompress(data["body"].encode("latin-1")) == b"x" * 1000
+    # surge's server decodes request Content-Encoding (as aiohttp's does): the handler sees
+    # the original bytes only if the client's deflate stream was valid.
+    assert data["body"].encode("latin-1") == b"x" * 1000
 
 
 async def test_skip_auto_headers() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import os
 import tempfile
@@ -88,6 +89,7 @@ async def test_httpx_tls_features() -> None:
             r = await client.get(f"{url}/info")
             assert r.http_version == "HTTP/2"
             assert r.json()["version"] == [2, 0]
+            assert email.utils.parsedate_to_datetime(r.headers["date"]).year >= 2024
             body = os.urandom(300_000)
             r = await client.post(f"{url}/echo", content=body)
             assert r.content == body

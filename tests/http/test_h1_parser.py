@@ -141,3 +141,26 @@ def test_mutated_requests_never_raise_anything_else(
         data[pos : pos + len(replacement)] = replacement
     raw = bytes(data)
     feed_all([raw[i : i + step] for i in range(0, len(raw), step)])
+
+
+def test_pipelined_burst_ending_in_a_partial_head_is_not_oversize() -> None:
+    """Hundreds of small pipelined requests in one read, the last one unfinished: the bytes of
+    the finished requests never count against the unfinished head's size bound."""
+    heads: list[RequestHead] = []
+
+    class Sink:
+        def on_request(self, head: RequestHead) -> None:
+            heads.append(head)
+
+        def on_body(self, data: bytes) -> None:
+            pass
+
+        def on_request_complete(self) -> None:
+            pass
+
+    parser = H1RequestParser(Sink())
+    one = b"GET /x HTTP/1.1\r\nHost: a\r\nUser-Agent: test-client/1.0\r\n\r\n"
+    assert parser.feed(one * 300 + b"GET /partial HTTP/1.1\r\nHost: a\r\n") is None
+    assert len(heads) == 300
+    assert parser.feed(b"\r\n") is None
+    assert [h.target for h in heads[-2:]] == ["/x", "/partial"]

@@ -70,6 +70,9 @@ class BodyPartReader:
         self._default_charset = default_charset
         self._at_eof = False
         self._pushback = b""
+        self._received = 0
+        declared = self.headers.get("Content-Length")
+        self._declared = int(declared) if declared is not None and declared.isdigit() else None
         disposition = parse_content_disposition(self.headers.get("Content-Disposition"))
         self._disposition = disposition[1]
 
@@ -117,10 +120,15 @@ class BodyPartReader:
             if not data:
                 raise MultipartError("multipart body ended inside a part")
             body, done, rest = self._scanner.feed(data)
+            self._received += len(body)
             if done:
                 if rest:
                     self._content.unread_data(rest)
                 self._at_eof = True
+                if self._declared is not None and self._declared != self._received:
+                    raise MultipartError(
+                        f"part Content-Length {self._declared} but {self._received} bytes sent"
+                    )
                 return body
             if body:
                 return body

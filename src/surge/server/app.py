@@ -351,7 +351,8 @@ class Application(MutableMapping[Any, Any]):
             kwargs["access_log_class"] = access_log_class
         if self._client_max_cache_size is not None:
             kwargs.setdefault("max_idle_connections", self._client_max_cache_size)
-        return Server(self._handle, request_factory=self._make_request, **kwargs)
+        factory = self._make_request if self._compress else self._make_uncompressed_request
+        return Server(self._handle, request_factory=factory, **kwargs)
 
     def _make_request(self, head: Any, payload: Any, protocol: Any) -> Request:
         from surge.server.request import Request
@@ -365,6 +366,12 @@ class Application(MutableMapping[Any, Any]):
             protocol._loop,
             client_max_size=self._client_max_size,
         )
+
+    def _make_uncompressed_request(self, head: Any, payload: Any, protocol: Any) -> Request:
+        # Application(compress=False): responses are compressed only when a handler asks.
+        request = self._make_request(head, payload, protocol)
+        request._auto_compress = False
+        return request
 
     # handling --------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from multidict import CIMultiDictProxy, MultiDict
 
+from surge.http.content.codecs import DEFAULT_MAX_DECOMPRESSED_SIZE
+from surge.http.content.multipart import decode_content
 from surge.net.multipart import BodyPartReader, MultipartError, MultipartReader
 
 if TYPE_CHECKING:
@@ -82,7 +84,13 @@ async def _read_bounded(part: BodyPartReader, budget: _Budget) -> bytes:
     while chunk := await part.read_chunk(65536):
         budget.spend(len(chunk))
         chunks.append(chunk)
-    return part.decode(b"".join(chunks))
+    headers = part.headers
+    return decode_content(
+        b"".join(chunks),
+        headers.get("Content-Transfer-Encoding"),
+        headers.get("Content-Encoding"),
+        budget.limit or DEFAULT_MAX_DECOMPRESSED_SIZE,
+    )
 
 
 async def _read_file(part: BodyPartReader, budget: _Budget) -> IO[bytes]:

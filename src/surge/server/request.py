@@ -36,6 +36,9 @@ class BaseRequest(MutableMapping[str, Any]):
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
     _prepare_hooks: tuple[Any, ...] = ()
+    # Whether a Response body may be compressed without the handler asking (the app's
+    # ``compress``); a class attribute, so a request costs nothing for it.
+    _auto_compress = False
 
     def __init__(
         self,
@@ -104,6 +107,8 @@ class BaseRequest(MutableMapping[str, Any]):
         new = self._clone_with(head)
         new._client_max_size = client_max_size or self._client_max_size
         new._body = self._body
+        if "_auto_compress" in self.__dict__:
+            new._auto_compress = self._auto_compress
         for name, value in (("scheme", scheme), ("host", host), ("remote", remote)):
             if value is not None:
                 new.__dict__[name] = value
@@ -379,13 +384,57 @@ class BaseRequest(MutableMapping[str, Any]):
 
     @property
     def content(self) -> StreamReader:
-        """The body as a stream (``await request.content.read(n)``)."""
+        """The body as a stream (``await request.content.read(n)``), decoded from its
+        Content-Encoding (gzip, deflate, br, zstd)."""
         self._expect_continue()  # the handler is about to read: let the client send
-        return self._payload
+        return self._body_stream()
 
     @property
     def payload(self) -> StreamReader:
-        return self._payload
+        return self._body_stream()
+
+    def _body_stream(self) -> StreamReader:
+        """The raw payload, or a decoding view of it when the body has a Content-Encoding.
+
+        The decoded size is bounded by ``client_max_size`` (413 past it), as is the encoded
+        size; a coding this server cannot decode is 415.
+        """
+        stream = self.__dict__.get("_decoded_stream")
+        if stream is not None:
+            return stream  # type: ignore[no-any-return]
+        stream = self._payload
+        if self._head.has_body:
+            coding = self.headers.get("Content-Encoding")
+            if coding is not None and coding.strip().lower() not in ("", "identity"):
+                stream = self._decoding_stream(coding)
+        self.__dict__["_decoded_stream"] = stream
+        return stream
+
+    def _decoding_stream(self, coding: str) -> StreamReader:
+        from surge.http.content.codecs import (
+            DEFAULT_MAX_DECOMPRESSED_SIZE,
+            DecompressionError,
+            DecompressionLimitError,
+            make_decoder,
+        )
+        from surge.net.decoding import DecodingStreamReader
+        from surge.server.exceptions import (
+            HTTPBadRequest,
+            HTTPRequestEntityTooLarge,
+            HTTPUnsupportedMediaType,
+        )
+
+        limit = self._client_max_size or DEFAULT_MAX_DECOMPRESSED_SIZE
+        decoder = make_decoder(coding, limit)
+        if decoder is None:
+            raise HTTPUnsupportedMediaType(text=f"Unsupported Content-Encoding: {coding}")
+
+        def error(exc: DecompressionError, size: int) -> BaseException:
+            if isinstance(exc, DecompressionLimitError):
+                return HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+            return HTTPBadRequest(text=str(exc))
+
+        return DecodingStreamReader(self._payload, decoder, max_encoded=limit, on_error=error)
 
     @property
     def has_body(self) -> bool:
@@ -426,7 +475,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 self._raise_too_large(length)
             chunks = []
             size = 0
-            payload = self._payload
+            payload = self._body_stream()
             while True:
                 data = await payload.readany()
                 if not data:
@@ -453,7 +502,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     async def multipart(self) -> MultipartReader:
         """A streaming reader over a ``multipart/*`` body: ``async for part in reader``."""
-        payload = self._payload
+        payload = self._body_stream()
         if self._body is not None:
             # The body was read (or replaced by a middleware): parse those bytes, not the drained stream.
             payload = StreamReader(None, max(len(self._body), 2**16))
@@ -488,7 +537,7 @@ class BaseRequest(MutableMapping[str, Any]):
 
     async def release(self) -> None:
         """Read and discard the rest of the body."""
-        while await self._payload.readany():
+        while await self._body_stream().readany():
             pass
 
     # server hooks ----------------------------------------------------------------------------
@@ -506,6 +555,8 @@ class BaseRequest(MutableMapping[str, Any]):
 
 class Request(BaseRequest):
     """A request routed through an :class:`Application`: ``match_info``, ``app``."""
+
+    _auto_compress = True
 
     _match_info: UrlMappingMatchInfo | None = None
 

@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
+from surge.http.content.compression import (
+    COMPRESSION_MIN_SIZE,
+    Compressor,
+    choose_coding,
+    is_compressible,
+    make_compressor,
+)
 from surge.http.h1.writer import status_reason
 from surge.util.jsonfast import dumps as fast_dumps
 
@@ -30,6 +37,8 @@ LooseHeaders = Mapping[str, str] | Mapping[istr, str] | CIMultiDict[str] | Any
 
 _CONTENT_TYPE = istr("Content-Type")
 _CONTENT_LENGTH = istr("Content-Length")
+_CONTENT_ENCODING = istr("Content-Encoding")
+_VARY = istr("Vary")
 _TEXT_PLAIN_UTF8 = "text/plain; charset=utf-8"
 
 
@@ -64,6 +73,8 @@ class StreamResponse(MutableMapping[str, Any]):
     _chunked = False
     _compression = False
     _compression_force: ContentCoding | None = None
+    _compression_strategy: int | None = None
+    _compressor: Compressor | None = None
     _body_length = 0
     _state: dict[str, Any] | None = None
     _must_be_empty_body: bool | None = None
@@ -166,10 +177,16 @@ class StreamResponse(MutableMapping[str, Any]):
     def enable_compression(
         self, force: ContentCoding | bool | None = None, strategy: int | None = None
     ) -> None:
+        """Compress the body: with ``force`` in that coding, else in the best coding the
+        client accepts (br, zstd, gzip, deflate by ``Accept-Encoding`` q-values).
+
+        ``strategy`` is zlib's (``zlib.Z_FILTERED``...) for gzip and deflate.
+        """
         if isinstance(force, bool):
             force = ContentCoding.deflate if force else ContentCoding.identity
         self._compression = True
         self._compression_force = force
+        self._compression_strategy = strategy
 
     # headers ---------------------------------------------------------------------------------
 
@@ -382,8 +399,51 @@ class StreamResponse(MutableMapping[str, Any]):
         )
 
     def _compress(self, request: BaseRequest, body: bytes | None) -> bytes | None:
-        # Compression arrives with the content issue; until then identity is sent.
-        return body
+        """Set up the coding chosen by ``enable_compression``; returns the body to send."""
+        headers = self._headers
+        if _CONTENT_ENCODING in headers:
+            return body  # already encoded by the handler
+        force = self._compression_force
+        if force is None:
+            _add_vary(headers)
+            coding = choose_coding(request.headers.get("Accept-Encoding"))
+            if coding is None:
+                return body
+        elif force is ContentCoding.identity:
+            return body
+        else:
+            coding = force.value
+        compressor = make_compressor(coding, strategy=self._compression_strategy)
+        headers[_CONTENT_ENCODING] = coding
+        headers.popall(_CONTENT_LENGTH, None)
+        if body is not None:
+            return compressor.compress(body) + compressor.finish()
+        self._compressor = compressor
+        return None
+
+    def _auto_compress(self, request: BaseRequest) -> None:
+        """Decide automatic compression of a known body of at least COMPRESSION_MIN_SIZE.
+
+        Skipped for responses that are not plain 200-ish content: partial content,
+        already-encoded bodies, types that do not compress, and ``Cache-Control:
+        no-transform``.
+        """
+        headers = self._headers
+        status = self._status
+        if status < 200 or status in (204, 206, 304) or _CONTENT_ENCODING in headers:
+            return
+        if not is_compressible(headers.get(_CONTENT_TYPE, "")):
+            return
+        cache_control = headers.get("Cache-Control")
+        if cache_control is not None and "no-transform" in cache_control.lower():
+            return
+        if "Content-Range" in headers:
+            return
+        _add_vary(headers)
+        coding = choose_coding(request.headers.get("Accept-Encoding"))
+        if coding is not None:
+            self._compression = True
+            self._compression_force = ContentCoding(coding)
 
     def write(self, data: bytes | bytearray | memoryview) -> Awaitable[None]:
         """Send ``data`` at once; await the result to respect flow control.
@@ -401,6 +461,11 @@ class StreamResponse(MutableMapping[str, Any]):
             else:
                 raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         self._body_length += len(data)
+        compressor = self._compressor
+        if compressor is not None:
+            # Flushed per write: a streamed piece reaches the client now, not when the
+            # compressor's window fills.
+            data = compressor.compress(data) + compressor.flush()
         result: Awaitable[None] = self._writer.write(data)
         return result
 
@@ -415,8 +480,20 @@ class StreamResponse(MutableMapping[str, Any]):
         if self._writer is None:
             raise RuntimeError("Response has not been started")
         self._body_length += len(data)
+        compressor = self._compressor
+        if compressor is not None:
+            data = compressor.compress(data) + compressor.finish()
+            self._compressor = None
         self._writer.write_eof(data)
         self._eof_sent = True
+
+
+def _add_vary(headers: CIMultiDict[str]) -> None:
+    vary = headers.get(_VARY)
+    if vary is None:
+        headers[_VARY] = "Accept-Encoding"
+    elif "accept-encoding" not in vary.lower() and vary.strip() != "*":
+        headers[_VARY] = f"{vary}, Accept-Encoding"
 
 
 class Response(StreamResponse):
@@ -548,8 +625,19 @@ class Response(StreamResponse):
         self._req = request
         writer = self._writer = request._writer
         body = self._body
+        if (
+            body is not None
+            and len(body) >= COMPRESSION_MIN_SIZE
+            and request._auto_compress
+            and not self._compression
+        ):
+            self._auto_compress(request)
         if self._chunked:
             self._send_head(request, None)
+            compressor = self._compressor
+            if compressor is not None:
+                body = compressor.compress(body or b"") + compressor.finish()
+                self._compressor = None
             if body:
                 writer.write(body)
             writer.write_eof()

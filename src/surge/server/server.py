@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
 
+from surge.http.content.multipart import MultipartError
 from surge.http.errors import HttpProtocolError
 from surge.net.streams import StreamReader
-from surge.server.exceptions import HTTPException, HTTPInternalServerError
+from surge.server.dates import date_header_line
+from surge.server.exceptions import HTTPBadRequest, HTTPException, HTTPInternalServerError
 from surge.server.protocol.h1 import H1ServerProtocol
 from surge.server.request import BaseRequest
 from surge.server.response import Response, StreamResponse
@@ -86,6 +89,9 @@ class Server:
         self.debug = debug
         self.shutting_down = False
         self._connections: set[Any] = set()  # H1ServerProtocol, H2ServerProtocol, ...
+        # ``Date: ...\r\n`` as bytes, refreshed every second by a timer while connections live.
+        self.date_line = date_header_line().encode("ascii")
+        self._date_timer: asyncio.TimerHandle | None = None
         # Idle keep-alive connections, longest idle first; tracked only when bounded.
         self.max_idle_connections = max_idle_connections
         self._idle: dict[H1ServerProtocol, None] = {}
@@ -117,6 +123,17 @@ class Server:
 
     def connection_made(self, protocol: Any) -> None:
         self._connections.add(protocol)
+        if self._date_timer is None:
+            self._tick_date()
+
+    def _tick_date(self) -> None:
+        """Refresh ``date_line`` now and at each following second, while connections live."""
+        self.date_line = date_header_line().encode("ascii")
+        if not self._connections:
+            self._date_timer = None
+            return
+        delay = 1.0 - (time.time() % 1.0)
+        self._date_timer = self.loop.call_later(delay, self._tick_date)
 
     def connection_lost(self, protocol: Any) -> None:
         self._connections.discard(protocol)
@@ -202,7 +219,12 @@ class Server:
             logger.log(request, response, self.loop.time() - start)
 
     def handle_error(self, request: BaseRequest, exc: BaseException) -> Response:
-        """The response for an unexpected exception: a 500, with the traceback in debug mode."""
+        """The response for an unexpected exception: a 500, with the traceback in debug mode.
+
+        A malformed multipart body met by a handler's own reader is the client's fault: 400.
+        """
+        if isinstance(exc, MultipartError):
+            return HTTPBadRequest(text=f"Malformed multipart body: {exc}")
         self.logger.exception("Error handling request", exc_info=exc)
         if self.debug:
             tb = escape("".join(traceback.format_exception(exc)))

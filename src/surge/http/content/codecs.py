@@ -69,14 +69,24 @@ class _Budget:
 
 
 class _ZlibDecoder(_Budget):
-    __slots__ = ("_obj", "_raw_fallback", "_started")
+    """gzip (every member of a multi-member stream) or deflate (zlib-wrapped or raw).
+
+    Input is fed through a memoryview in steps that restart small after each gzip member:
+    zlib copies the unused input at a member's end, so feeding it whole would make a stream of
+    many tiny members cost quadratic time.
+    """
+
+    __slots__ = ("_gzip", "_obj", "_raw_fallback", "_started", "_step", "_wbits")
 
     def __init__(self, wbits: int, max_size: int) -> None:
         super().__init__(max_size)
+        self._wbits = wbits
+        self._gzip = wbits > zlib.MAX_WBITS
         self._obj: Any = zlib.decompressobj(wbits)
         # "deflate" is meant to be zlib-wrapped, but servers send raw deflate too.
         self._raw_fallback = wbits == zlib.MAX_WBITS
         self._started = False
+        self._step = _MAX_STEP
 
     def decompress(self, data: bytes) -> bytes:
         if not self._started:
@@ -84,13 +94,23 @@ class _ZlibDecoder(_Budget):
             if self._raw_fallback and data and (data[0] & 0x0F) != 8:
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
         out: list[bytes] = []
-        obj = self._obj
+        view = memoryview(data)
+        pos, end = 0, len(data)
         try:
-            while data:
+            while pos < end:
+                obj = self._obj
+                if obj.eof:
+                    if not self._gzip:
+                        break  # data after a deflate stream is ignored
+                    self._obj = obj = zlib.decompressobj(self._wbits)
+                    self._step = _MIN_STEP
+                step = self._step
+                piece_in = view[pos : pos + step]
                 room = self.max_size - self.produced + 1
-                piece = obj.decompress(data, room)
-                out.append(self.take(piece))
-                data = obj.unconsumed_tail
+                out.append(self.take(obj.decompress(piece_in, room)))
+                pos += len(piece_in) - len(obj.unconsumed_tail) - len(obj.unused_data)
+                if step < _MAX_STEP and not obj.eof:
+                    self._step = step * 2
         except zlib.error as exc:
             raise DecompressionError(f"Can not decode content-encoding: {exc}") from None
         return b"".join(out)
@@ -100,6 +120,10 @@ class _ZlibDecoder(_Budget):
             return self.take(self._obj.flush())
         except zlib.error as exc:
             raise DecompressionError(f"Can not decode content-encoding: {exc}") from None
+
+
+_MIN_STEP = 512
+_MAX_STEP = 1 << 18
 
 
 class _BrotliDecoder(_Budget):

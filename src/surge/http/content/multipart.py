@@ -11,11 +11,15 @@ import base64
 import binascii
 import quopri
 import re
-import zlib
 from urllib.parse import unquote
 
 from multidict import CIMultiDict
 
+from surge.http.content.codecs import (
+    DEFAULT_MAX_DECOMPRESSED_SIZE,
+    DecompressionError,
+    make_decoder,
+)
 from surge.http.headers import parse_mimetype_params
 
 __all__ = [
@@ -134,8 +138,14 @@ def content_disposition_filename(params: dict[str, str], name: str = "filename")
     return params.get(name)
 
 
-def decode_content(data: bytes, transfer_encoding: str | None, encoding: str | None) -> bytes:
-    """Undo a part's Content-Transfer-Encoding, then its Content-Encoding."""
+def decode_content(
+    data: bytes,
+    transfer_encoding: str | None,
+    encoding: str | None,
+    max_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+) -> bytes:
+    """Undo a part's Content-Transfer-Encoding, then its Content-Encoding (decoded size at
+    most ``max_size``)."""
     cte = (transfer_encoding or "").strip().lower()
     if cte == "base64":
         try:
@@ -147,13 +157,15 @@ def decode_content(data: bytes, transfer_encoding: str | None, encoding: str | N
     elif cte not in ("", "binary", "8bit", "7bit"):
         raise MultipartError(f"unknown Content-Transfer-Encoding {cte!r}")
     ce = (encoding or "").strip().lower()
-    if ce in ("gzip", "x-gzip"):
-        data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
-    elif ce == "deflate":
-        data = zlib.decompress(data, -zlib.MAX_WBITS)
-    elif ce not in ("", "identity"):
+    if ce in ("", "identity"):
+        return data
+    decoder = make_decoder(ce, max_size)
+    if decoder is None:
         raise MultipartError(f"unknown Content-Encoding {ce!r}")
-    return data
+    try:
+        return decoder.decompress(data) + decoder.flush()
+    except DecompressionError as exc:
+        raise MultipartError(f"invalid {ce} part: {exc}") from None
 
 
 class BoundaryScanner:

@@ -82,7 +82,8 @@ class H1RequestParser:
     """
 
     __slots__ = (
-        "_consumed",
+        "_chunked",
+        "_completed",
         "_content_length",
         "_expect",
         "_fed",
@@ -110,6 +111,7 @@ class H1RequestParser:
         self.max_field_size = max_field_size
         self.max_headers = max_headers
         self._parser = httptools.HttpRequestParser(self)
+        self._completed = False
         self._reset()
 
     def _reset(self) -> None:
@@ -117,10 +119,10 @@ class H1RequestParser:
         self._headers: list[tuple[bytes, bytes]] = []
         self._has_host = False
         self._content_length: int | None = None
+        self._chunked = False
         self._expect = False
         self._in_head = False
         self._fed = 0
-        self._consumed = 0
 
     @property
     def in_head(self) -> bool:
@@ -129,6 +131,7 @@ class H1RequestParser:
 
     def feed(self, data: bytes) -> int | None:
         """Parse ``data``; raise :class:`HttpProtocolError` on any violation."""
+        self._completed = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -141,54 +144,77 @@ class H1RequestParser:
         except httptools.HttpParserError as exc:
             raise BadRequest(str(exc.args[0]) if exc.args else "Malformed request") from None
         if self._in_head:
-            # Bound what llhttp buffers for a head that has not finished yet.
-            self._fed += len(data)
-            pending = self._fed - self._consumed
-            if not self._headers:
-                line = len(self._url) + 16  # the request line, give or take method and version
-                if pending - line < 16:  # still inside the request line
-                    if pending > self.max_line_size + 16:
-                        raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
-                    return None
-                pending -= line
-            if pending > self.max_field_size + 4:
-                raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+            self._bound_pending_head(len(data))
         return None
+
+    def _bound_pending_head(self, size: int) -> None:
+        """Bound what llhttp buffers for a head that has not finished arriving.
+
+        ``_fed`` counts the bytes that certainly belong to the unfinished head: a whole feed
+        when no earlier request completed inside it. When one did (pipelining), this head's
+        share of the feed is unknown; it is at most that one read, so it is not counted.
+        """
+        if self._completed:
+            self._fed = 0
+            return
+        self._fed += size
+        done = len(self._url) + 16  # the request line, give or take method and version
+        if not self._headers:
+            if self._fed - done < 16:  # still inside the request line
+                if self._fed > self.max_line_size + 16:
+                    raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+                return
+        else:
+            done += sum(len(name) + len(value) + 4 for name, value in self._headers)
+        if self._fed - done > self.max_field_size + 4:
+            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
 
     # llhttp callbacks -------------------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        self._in_head = True
-
     def on_url(self, url: bytes) -> None:
+        # The first callback of every message (llhttp rejects an empty target), so it also
+        # marks the start of a head; no on_message_begin callback is needed.
+        self._in_head = True
         url = self._url + url if self._url else url
         if len(url) > self.max_line_size:
             raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
         self._url = url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        size = len(name) + len(value)
-        if size > self.max_field_size:
-            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
-        if not self._in_head:
-            return  # a chunked trailer field: never merged into the request's headers
         headers = self._headers
-        if len(headers) >= self.max_headers:
-            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
-        if not headers:
-            self._consumed = len(self._url) + 16
-        self._consumed += size + 4
-        n = len(name)
-        if n == 4:
-            if name.lower() == b"host":
-                if self._has_host:
-                    raise BadRequest("Duplicate Host header")
-                self._has_host = True
-        elif n == 14 and name.lower() == b"content-length":
-            self._content_length = int(value)
-        elif n == 6 and name.lower() == b"expect":
-            self._expect = True
+        if (
+            len(name) + len(value) > self.max_field_size
+            or len(headers) >= self.max_headers
+            or not self._in_head
+        ):
+            self._unusual_header(name, value)
+            return
+        if len(name) in _FRAMING_NAME_LENGTHS:
+            lowered = name.lower()
+            if lowered in _FRAMING_NAMES:
+                self._framing_header(lowered, value)
         headers.append((name, value))
+
+    def _unusual_header(self, name: bytes, value: bytes) -> None:
+        if len(name) + len(value) > self.max_field_size:
+            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        if self._in_head:
+            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
+        # Otherwise a chunked trailer field: never merged into the request's headers.
+
+    def _framing_header(self, lowered: bytes, value: bytes) -> None:
+        """Host, Content-Length, Expect and Transfer-Encoding shape how a request is read."""
+        if lowered == b"host":
+            if self._has_host:
+                raise BadRequest("Duplicate Host header")
+            self._has_host = True
+        elif lowered == b"content-length":
+            self._content_length = int(value)
+        elif lowered == b"transfer-encoding":
+            # llhttp accepts only a final "chunked" coding for requests.
+            self._chunked = True
+        elif lowered == b"expect":
+            self._expect = True
 
     def on_headers_complete(self) -> None:
         parser = self._parser
@@ -198,7 +224,7 @@ class H1RequestParser:
         raw_method = parser.get_method()
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         self._in_head = False
-        chunked = self._content_length is None and _is_chunked(self._headers)
+        chunked = self._chunked and self._content_length is None
         if chunked and version < (1, 1):
             # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
             raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
@@ -220,9 +246,11 @@ class H1RequestParser:
 
     def on_message_complete(self) -> None:
         self._reset()
+        self._completed = True
         self._sink.on_request_complete()
 
 
-def _is_chunked(headers: list[tuple[bytes, bytes]]) -> bool:
-    # llhttp accepts only a final "chunked" coding for requests.
-    return any(len(name) == 17 and name.lower() == b"transfer-encoding" for name, _ in headers)
+# The header names ``_framing_header`` looks at, and their lengths: only names of those
+# lengths pay for a lower().
+_FRAMING_NAMES = frozenset({b"host", b"expect", b"content-length", b"transfer-encoding"})
+_FRAMING_NAME_LENGTHS = frozenset(len(name) for name in _FRAMING_NAMES)

@@ -6,10 +6,16 @@ status lines are cached; the whole head is built with one join.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
-__all__ = ["chunk", "serialize_request_head", "serialize_response_head", "status_reason"]
+__all__ = [
+    "chunk",
+    "response_head_prefix",
+    "serialize_request_head",
+    "serialize_response_head",
+    "status_reason",
+]
 
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _STATUS_LINES: dict[tuple[int, str, tuple[int, int]], str] = {}
@@ -58,6 +64,30 @@ def serialize_response_head(
             _check(name, value)
         raise ValueError("Header block contains a forbidden character (CR, LF or NUL)")
     return head.encode("utf-8")
+
+
+_PREFIXES: dict[tuple[tuple[int, int], int, str, tuple[str, str]], bytes] = {}
+_PREFIX_CACHE_SIZE = 1024
+
+
+def response_head_prefix(
+    version: tuple[int, int], status: int, reason: str, headers: Mapping[str, str]
+) -> bytes:
+    """The status line and header lines as bytes, without the final blank line.
+
+    Heads with a single header (typically ``Content-Type``) are the common case and are
+    cached, so such a response serialises nothing but its framing lines.
+    """
+    if len(headers) != 1:
+        return serialize_response_head(version, status, reason, headers.items())[:-2]
+    for item in headers.items():
+        key = (version, status, reason, item)
+    prefix = _PREFIXES.get(key)
+    if prefix is None:
+        prefix = serialize_response_head(version, status, reason, (item,))[:-2]
+        if len(_PREFIXES) < _PREFIX_CACHE_SIZE:
+            _PREFIXES[key] = prefix
+    return prefix
 
 
 def serialize_request_head(

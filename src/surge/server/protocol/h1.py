@@ -24,9 +24,15 @@ from multidict import CIMultiDict, istr
 
 from surge.http.errors import HttpProtocolError, PipelineOverflow
 from surge.http.h1.parser import H1RequestParser, RequestHead
-from surge.http.h1.writer import LAST_CHUNK, chunk, serialize_response_head, status_reason
+from surge.http.h1.writer import (
+    LAST_CHUNK,
+    chunk,
+    response_head_prefix,
+    serialize_response_head,
+    status_reason,
+)
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
-from surge.server.dates import date_header_line, http_date_now
+from surge.server.dates import http_date_now
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -220,7 +226,7 @@ class H1ServerProtocol(asyncio.Protocol):
             # One read can carry thousands of tiny requests; refuse to queue past a hard bound.
             if len(queue) >= server.max_pipelined * _PIPELINE_HARD_FACTOR:
                 raise PipelineOverflow("Too many pipelined requests")
-        if head.has_body or head.upgrade:
+        if head.chunked or head.content_length or head.upgrade:
             payload = StreamReader(self, server.read_bufsize, loop=self._loop)
             self._receiving = payload
         else:
@@ -472,44 +478,46 @@ class H1ServerProtocol(asyncio.Protocol):
             and not self._closing
             and not self._server.shutting_down
         )
-        self._chunked = framed_chunked = False
-        extra = ""
+        parts = [response_head_prefix(version, status, reason or status_reason(status), headers)]
+        framed_chunked = False
         if _CONTENT_LENGTH in headers:
             if chunked:
                 del headers[_CONTENT_LENGTH]
+                parts[0] = response_head_prefix(
+                    version, status, reason or status_reason(status), headers
+                )
                 framed_chunked = True
         elif body is not None:
             if not head_only or method == "HEAD":
-                extra = f"Content-Length: {len(body)}\r\n"
+                parts.append(b"Content-Length: %d\r\n" % len(body))
         elif not head_only:
             if chunked or version >= (1, 1):
                 framed_chunked = True
             else:
                 keep = False  # HTTP/1.0 without a length: the close ends the body
+        self._chunked = framed_chunked
         if framed_chunked:
-            self._chunked = True
-            extra += "Transfer-Encoding: chunked\r\n"
+            parts.append(b"Transfer-Encoding: chunked\r\n")
         if _DATE not in headers:
-            extra += date_header_line()
+            parts.append(self._server.date_line)
         if not keep:
-            extra += "Connection: close\r\n"
+            parts.append(b"Connection: close\r\n\r\n")
         elif version < (1, 1):
-            extra += "Connection: keep-alive\r\n"
+            parts.append(b"Connection: keep-alive\r\n\r\n")
+        else:
+            parts.append(b"\r\n")
         self._keep_alive = keep
         self._head_only = head_only
-        data = serialize_response_head(
-            version, status, reason or status_reason(status), headers.items(), extra
-        )
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
         if body is not None:
             self._eof_sent = True
             if body and not head_only:
-                data += body
+                parts.append(body)
         else:
             self._eof_sent = False
-        transport.write(data)
+        transport.write(b"".join(parts))
 
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
         transport = self.transport

@@ -35,7 +35,6 @@ from surge.http.h2.events import (
 )
 from surge.http.h2.settings import H2Limits
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
-from surge.server.dates import http_date_now
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -160,7 +159,7 @@ class H2Stream:
                 continue
             fields.append((lname.encode("latin-1"), value.encode("utf-8")))
         if _DATE not in headers:
-            fields.append((b"date", http_date_now().encode("ascii")))
+            fields.append((b"date", self._proto._server.date_line[6:-2]))  # b"Date: ...\r\n"
         if body is not None and not no_body and _CONTENT_LENGTH not in headers:
             fields.append((b"content-length", str(len(body)).encode("ascii")))
         core = self._proto._core

@@ -94,7 +94,7 @@ class StaticDef(AbstractRouteDef):
         return f"<StaticDef {self.prefix} -> {self.path}{info}>"
 
     def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
-        resource = router.add_static(self.prefix, self.path, **self.kwargs)  # type: ignore[attr-defined]
+        resource = router.add_static(self.prefix, self.path, **self.kwargs)
         return list(resource)
 
 

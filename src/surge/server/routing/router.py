@@ -173,6 +173,15 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         """Route every method on ``path`` to a class view."""
         return self.add_route(METH_ANY, path, handler, **kwargs)
 
+    def add_static(self, prefix: str, path: Any, **kwargs: Any) -> AbstractResource:
+        """Serve the files under directory ``path`` at ``prefix`` (see ``StaticResource``)."""
+        from surge.server.routing.static import StaticResource
+
+        assert prefix.startswith("/")
+        resource = StaticResource(prefix.rstrip("/"), path, **kwargs)
+        self.register_resource(resource)
+        return resource
+
     def add_routes(self, routes: Any) -> list[AbstractRoute]:
         """Register route definitions (a ``RouteTableDef`` or ``[web.get(...), ...]``)."""
         registered: list[AbstractRoute] = []
