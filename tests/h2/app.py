@@ -53,7 +53,7 @@ def build_app(state: dict[str, Any] | None = None) -> web.Application:
     async def slow(request: web.Request) -> web.Response:
         state["active"] += 1
         state["max_active"] = max(state["max_active"], state["active"])
-        state["transports"].add(id(request.transport))
+        state["transports"].add(request.transport.get_extra_info("peername"))
         try:
             release = state.get("release")
             if release is not None:

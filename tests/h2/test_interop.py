@@ -172,3 +172,23 @@ async def test_handler_error_resets_only_its_stream() -> None:
         assert r.text == "fine"
         r = await client.get(f"{url}/missing")
         assert r.status_code == 404
+
+
+async def test_file_response_over_h2(tmp_path: Any) -> None:
+    data = os.urandom(1_500_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    app = web.Application()
+
+    async def file(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(path)
+
+    app.router.add_get("/file", file)
+    async with serve(app) as url, httpx.AsyncClient(http1=False, http2=True) as client:
+        r = await client.get(f"{url}/file")
+        assert r.http_version == "HTTP/2"
+        assert r.content == data
+        r = await client.get(f"{url}/file", headers={"Range": "bytes=1000-1999"})
+        assert r.status_code == 206 and r.content == data[1000:2000]
+        r = await client.get(f"{url}/file", headers={"If-None-Match": r.headers["etag"]})
+        assert r.status_code == 304 and r.content == b""

@@ -63,6 +63,28 @@ class _Ready:
 READY = _Ready()
 
 
+class _StreamTransport:
+    """``request.transport`` on HTTP/2: the connection's details, but no socket and no write.
+
+    Bytes put on the socket directly (sendfile, a raw ``transport.write``) would break the
+    framing shared by every stream; file bodies fall back to the stream's ``write``.
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: H2Stream) -> None:
+        self._stream = stream
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        transport = self._stream._proto.transport
+        if name == "socket" or transport is None:
+            return default
+        return transport.get_extra_info(name, default)
+
+    def is_closing(self) -> bool:
+        return self._stream.writer_closing
+
+
 class H2Stream:
     """One request/response exchange: the request's writer and its body's flow control."""
 
@@ -102,8 +124,8 @@ class H2Stream:
         self._progress = 0.0
 
     @property
-    def transport(self) -> asyncio.Transport | None:
-        return self._proto.transport
+    def transport(self) -> _StreamTransport | None:
+        return None if self._proto.transport is None else _StreamTransport(self)
 
     # FlowControl (called by the body StreamReader) -----------------------------------------
 
