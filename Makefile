@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-DEBIAN_TOOLS := curl wrk
+# command[:debian-package]
+DEBIAN_TOOLS := curl wrk nghttp:nghttp2-client h2load:nghttp2-client
 # Extra options for bench/server.py, e.g. make bench BENCH_ARGS='--quick --only plaintext'
 BENCH_ARGS ?=
 
@@ -21,7 +22,7 @@ deps: $(STAMP)
 
 # Debian tools the interop tests and benchmarks drive; installed only when missing.
 tools:
-	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for t in $(DEBIAN_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -64,6 +64,16 @@ class BaseSite:
     async def start(self) -> None:
         self._runner._reg_site(self)
 
+    def _tls_context(self) -> ssl_module.SSLContext | None:
+        """The site's TLS context, advertising h2 and http/1.1 by ALPN when HTTP/2 is on."""
+        context = self._ssl_context
+        server = self._runner.server
+        if context is not None and getattr(server, "http2", False):
+            from surge.server.protocol.dispatch import alpn_context
+
+            return alpn_context(context)
+        return context
+
     async def stop(self) -> None:
         self._runner._check_site(self)
         if self._server is not None:
@@ -121,7 +131,7 @@ class TCPSite(BaseSite):
             server,
             self._host,
             self._port,
-            ssl=self._ssl_context,
+            ssl=self._tls_context(),
             backlog=self._backlog,
             reuse_address=self._reuse_address,
             reuse_port=self._reuse_port,
@@ -156,7 +166,7 @@ class UnixSite(BaseSite):
         server = self._runner.server
         assert server is not None
         self._server = await loop.create_unix_server(
-            server, self._path, ssl=self._ssl_context, backlog=self._backlog
+            server, self._path, ssl=self._tls_context(), backlog=self._backlog
         )
 
 
@@ -193,7 +203,7 @@ class SockSite(BaseSite):
         server = self._runner.server
         assert server is not None
         self._server = await loop.create_server(
-            server, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+            server, sock=self._sock, ssl=self._tls_context(), backlog=self._backlog
         )
 
 

@@ -69,6 +69,8 @@ class Server:
         lingering_time: float = 10.0,
         timeout_ceil_threshold: float = 5,
         auto_decompress: bool = True,
+        http2: bool | None = None,
+        http2_limits: Any = None,
         **kwargs: Any,
     ) -> None:
         self._handler = handler
@@ -86,7 +88,7 @@ class Server:
         self.logger = logger
         self.debug = debug
         self.shutting_down = False
-        self._connections: set[H1ServerProtocol] = set()
+        self._connections: set[Any] = set()  # H1ServerProtocol, H2ServerProtocol, ...
         # ``Date: ...\r\n`` as bytes, refreshed every second by a timer while connections live.
         self.date_line = date_header_line().encode("ascii")
         self._date_timer: asyncio.TimerHandle | None = None
@@ -95,6 +97,12 @@ class Server:
         self._idle: dict[H1ServerProtocol, None] = {}
         self.requests_count = 0
         self._access_logger = _make_access_logger(access_log_class, access_log, access_log_format)
+        # HTTP/2 (on by default when h2 is installed): connections start on a protocol that
+        # picks h1 or h2, and HTTP/1.1 requests may ask for ``Upgrade: h2c``.
+        self._protocol_class: Callable[[Server], Any] = H1ServerProtocol
+        self._h2c: Callable[[Server, BaseRequest], Awaitable[None] | None] | None = None
+        self.http2_limits = http2_limits
+        self.http2 = _enable_http2(self, http2)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -103,17 +111,17 @@ class Server:
         return self._loop
 
     @property
-    def connections(self) -> list[H1ServerProtocol]:
+    def connections(self) -> list[Any]:
         return list(self._connections)
 
     @property
     def handler(self) -> RequestHandler:
         return self._handler
 
-    def __call__(self) -> H1ServerProtocol:
-        return H1ServerProtocol(self)
+    def __call__(self) -> asyncio.Protocol:
+        return self._protocol_class(self)  # type: ignore[no-any-return]
 
-    def connection_made(self, protocol: H1ServerProtocol) -> None:
+    def connection_made(self, protocol: Any) -> None:
         self._connections.add(protocol)
         if self._date_timer is None:
             self._tick_date()
@@ -127,7 +135,7 @@ class Server:
         delay = 1.0 - (time.time() % 1.0)
         self._date_timer = self.loop.call_later(delay, self._tick_date)
 
-    def connection_lost(self, protocol: H1ServerProtocol) -> None:
+    def connection_lost(self, protocol: Any) -> None:
         self._connections.discard(protocol)
         self._idle.pop(protocol, None)
 
@@ -159,6 +167,11 @@ class Server:
         logger = self._access_logger
         if logger is not None and not logger.enabled:
             logger = None  # checked per request: logging may be configured after start-up
+        if request._head.upgrade and self._h2c is not None:
+            upgraded = self._h2c(self, request)
+            if upgraded is not None:
+                await upgraded  # answered on HTTP/2 stream 1
+                return
         start = self.loop.time() if logger is not None else 0.0
         self.requests_count += 1
         try:
@@ -252,6 +265,20 @@ class Server:
         if tasks:
             await asyncio.wait(tasks, timeout=max(timeout, 0.1))
         self._connections.clear()
+
+
+def _enable_http2(server: Server, wanted: bool | None) -> bool:
+    if wanted is False:
+        return False
+    try:
+        from surge.server.protocol.dispatch import DispatchProtocol, upgrade_h2c
+    except ImportError:  # h2 is not installed
+        if wanted:
+            raise
+        return False
+    server._protocol_class = DispatchProtocol
+    server._h2c = upgrade_h2c
+    return True
 
 
 def _peer(protocol: Any) -> str:

@@ -1,0 +1,1 @@
+"""HTTP/2 protocol core (sans-IO, on the ``h2`` library)."""

@@ -1,0 +1,382 @@
+"""HTTP/2 server connection core: bytes in, surge events out; responses in, bytes out.
+
+Wraps ``h2.H2Connection`` (which owns framing, HPACK and the stream state machines) and adds
+what a server needs on top of it.
+
+Invariants:
+- No I/O and no clock: the caller passes ``now`` and sends ``data_to_send()``.
+- Response data beyond the peer's flow-control window is buffered per stream and sent as the
+  window opens (``StreamWritable`` reports progress); nothing is sent past a window.
+- Received data is never acknowledged here: the caller acknowledges it as the application
+  consumes it, so a slow handler back-pressures its peer.
+- Abuse closes the connection with GOAWAY: rapid resets and control-frame floods exceed a
+  token bucket (ENHANCE_YOUR_CALM); protocol faults (bad preface, oversize header lists,
+  CONTINUATION floods, streams beyond MAX_CONCURRENT_STREAMS) are h2's errors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+import h2.events as ev
+from h2.config import H2Configuration
+from h2.connection import ConnectionState, H2Connection
+from h2.errors import ErrorCodes
+from h2.exceptions import ProtocolError, StreamClosedError
+from h2.settings import SettingCodes, Settings
+from hyperframe.frame import GoAwayFrame
+
+from surge.http.h1.parser import RequestHead
+from surge.http.h2.events import (
+    ConnectionEnded,
+    H2Event,
+    RequestData,
+    RequestEnded,
+    RequestReceived,
+    StreamReset,
+    StreamWritable,
+    TrailersReceived,
+)
+from surge.http.h2.settings import H2Limits, TokenBucket
+from surge.http.h2.upgrade import PREFACE
+
+__all__ = ["H2ServerConnection"]
+
+_PREFACE_AND_FRAME_HEAD = len(PREFACE) + 9
+_CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated)
+
+
+class _Outbox:
+    """Response bytes of one stream waiting for flow-control window."""
+
+    __slots__ = ("chunks", "end", "size")
+
+    def __init__(self) -> None:
+        self.chunks: deque[bytes] = deque()
+        self.size = 0
+        self.end = False
+
+
+class H2ServerConnection:
+    """One HTTP/2 server connection's protocol state."""
+
+    def __init__(self, limits: H2Limits | None = None) -> None:
+        limits = limits or H2Limits()
+        self.limits = limits
+        conn = H2Connection(
+            H2Configuration(
+                client_side=False,
+                header_encoding=None,
+                # Our response headers are built lowercase and hop-by-hop free already.
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
+        )
+        conn.local_settings = Settings(client=False, initial_values=limits.local_settings())
+        # Bounded from the first frame on, not only once the peer acknowledges our SETTINGS.
+        conn.decoder.max_header_list_size = limits.max_header_list_size
+        conn.max_inbound_frame_size = limits.max_frame_size
+        self._conn = conn
+        self._outboxes: dict[int, _Outbox] = {}
+        self._open_bodies: set[int] = set()
+        self._active: set[int] = set()  # accepted streams the application still holds
+        self._resets = TokenBucket(limits.reset_burst, limits.reset_rate)
+        self._control = TokenBucket(limits.control_burst, limits.control_rate)
+        self.closed = False
+        self._preface_check: bytes | None = b""
+        self._goaway_last: int | None = None  # set once a graceful GOAWAY is out
+        self._extra_out = b""
+
+    # set-up ----------------------------------------------------------------------------------
+
+    def initiate(self) -> None:
+        """Queue our preface (SETTINGS) and open the connection window for all streams."""
+        self._conn.initiate_connection()
+        self._open_connection_window()
+        self._own_stream_limit()
+
+    def _own_stream_limit(self) -> None:
+        # h2 treats one stream beyond MAX_CONCURRENT_STREAMS as a connection error, which
+        # would fail every open stream; we refuse just the extra ones (REFUSED_STREAM).
+        values = self.limits.local_settings()
+        values[SettingCodes.MAX_CONCURRENT_STREAMS] = 2**31 - 1
+        self._conn.local_settings = Settings(client=False, initial_values=values)
+
+    def initiate_upgrade(self, settings_header: bytes) -> bool:
+        """Take over from an HTTP/1.1 ``Upgrade: h2c`` request; stream 1 carries its reply.
+
+        False when the HTTP2-Settings value is invalid (nothing is sent then).
+        """
+        try:
+            self._conn.initiate_upgrade_connection(settings_header)
+        except (ProtocolError, ValueError, TypeError):
+            return False
+        self._open_connection_window()
+        self._own_stream_limit()
+        self._active.add(1)
+        return True
+
+    def _open_connection_window(self) -> None:
+        window = self.limits.initial_window_size * 4
+        if window > 65535:
+            self._conn.increment_flow_control_window(window - 65535)
+
+    # input -----------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> list[H2Event]:
+        """Feed bytes from the peer; returns what happened, in order."""
+        if self.closed:
+            return []
+        check = self._preface_check
+        if check is not None and not self._first_frame_is_settings(check, data):
+            self.close(ErrorCodes.PROTOCOL_ERROR)
+            return [ConnectionEnded(ErrorCodes.PROTOCOL_ERROR, by_peer=False)]
+        try:
+            h2_events = self._conn.receive_data(data)
+        except ProtocolError as exc:
+            self.closed = True
+            if self._conn.state_machine.state != ConnectionState.CLOSED:
+                # A bad preface fails before h2 queues its GOAWAY.
+                self._conn.close_connection(exc.error_code)
+            return [ConnectionEnded(int(exc.error_code), by_peer=False)]
+        return self._translate(h2_events, now)
+
+    def _first_frame_is_settings(self, check: bytes, data: bytes) -> bool:
+        """The preface must be followed by a SETTINGS frame (RFC 9113 section 3.4);
+        h2 checks only the 24 magic bytes."""
+        check += data[: _PREFACE_AND_FRAME_HEAD - len(check)]
+        if len(check) < _PREFACE_AND_FRAME_HEAD:
+            self._preface_check = check
+            return True
+        self._preface_check = None
+        # Byte 3 of a frame header is its type; SETTINGS is 4. A bad magic is h2's to report.
+        return check[:24] != PREFACE or check[24 + 3] == 0x4
+
+    def _translate(self, h2_events: Iterable[ev.Event], now: float) -> list[H2Event]:
+        out: list[H2Event] = []
+        writable = False
+        for event in h2_events:
+            if isinstance(event, ev.DataReceived):
+                assert event.stream_id is not None and event.data is not None
+                out.append(
+                    RequestData(event.stream_id, event.data, event.flow_controlled_length or 0)
+                )
+            elif isinstance(event, ev.RequestReceived):
+                assert event.stream_id is not None and event.headers is not None
+                sid = event.stream_id
+                end = event.stream_ended is not None
+                head = request_head(event.headers, end)
+                if self._goaway_last is not None and sid > self._goaway_last:
+                    self.reset(sid, ErrorCodes.REFUSED_STREAM)  # after our GOAWAY
+                    continue
+                if head is None:
+                    self.reset(sid, ErrorCodes.PROTOCOL_ERROR)
+                    continue
+                if len(self._active) >= self.limits.max_concurrent_streams:
+                    self.reset(sid, ErrorCodes.REFUSED_STREAM)
+                    if not self._resets.take(now):
+                        return self._calm_down(out)
+                    continue
+                self._active.add(sid)
+                if not end:
+                    self._open_bodies.add(sid)
+                out.append(RequestReceived(sid, head, end))
+            elif isinstance(event, ev.StreamEnded):
+                sid = event.stream_id or 0
+                if sid in self._open_bodies:
+                    self._open_bodies.discard(sid)
+                    out.append(RequestEnded(sid))
+            elif isinstance(event, ev.TrailersReceived):
+                assert event.stream_id is not None
+                out.append(TrailersReceived(event.stream_id, list(event.headers or ())))
+            elif isinstance(event, ev.StreamReset):
+                sid = event.stream_id or 0
+                self._open_bodies.discard(sid)
+                self._outboxes.pop(sid, None)
+                self._active.discard(sid)
+                out.append(StreamReset(sid, int(event.error_code or 0)))
+                if event.remote_reset and not self._resets.take(now):
+                    return self._calm_down(out)
+            elif isinstance(event, ev.WindowUpdated | ev.RemoteSettingsChanged):
+                writable = True
+                if isinstance(event, ev.RemoteSettingsChanged) and not self._control.take(now):
+                    return self._calm_down(out)
+            elif isinstance(event, _CONTROL_EVENTS):
+                if not self._control.take(now):
+                    return self._calm_down(out)
+            elif isinstance(event, ev.ConnectionTerminated):
+                self.closed = True
+                out.append(ConnectionEnded(int(event.error_code or 0), by_peer=True))
+                return out
+        if writable and self._outboxes:
+            for sid in list(self._outboxes):
+                if self._flush(sid):
+                    out.append(StreamWritable(sid))
+        return out
+
+    def _calm_down(self, out: list[H2Event]) -> list[H2Event]:
+        self.close(ErrorCodes.ENHANCE_YOUR_CALM)
+        out.append(ConnectionEnded(ErrorCodes.ENHANCE_YOUR_CALM, by_peer=False))
+        return out
+
+    def acknowledge(self, stream_id: int, size: int) -> None:
+        """The application consumed ``size`` flow-controlled bytes of ``stream_id``."""
+        if size and not self.closed:
+            try:
+                self._conn.acknowledge_received_data(size, stream_id)
+            except (StreamClosedError, ProtocolError):
+                pass
+
+    # output ----------------------------------------------------------------------------------
+
+    def send_headers(
+        self, stream_id: int, headers: list[tuple[bytes, bytes]], end_stream: bool = False
+    ) -> None:
+        self._conn.send_headers(stream_id, headers, end_stream=end_stream)
+
+    def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> int:
+        """Send ``data`` as far as the window allows and buffer the rest; returns the number
+        of bytes still buffered for the stream."""
+        box = self._outboxes.get(stream_id)
+        if box is None:
+            if not data and end_stream:
+                self._conn.end_stream(stream_id)
+                return 0
+            box = self._outboxes[stream_id] = _Outbox()
+        if data:
+            box.chunks.append(data)
+            box.size += len(data)
+        box.end = end_stream
+        self._flush(stream_id)
+        box = self._outboxes.get(stream_id)
+        return 0 if box is None else box.size
+
+    def buffered(self, stream_id: int) -> int:
+        box = self._outboxes.get(stream_id)
+        return 0 if box is None else box.size
+
+    def _flush(self, stream_id: int) -> bool:
+        """Send what the window allows; True when something went out."""
+        box = self._outboxes[stream_id]
+        conn = self._conn
+        sent = False
+        chunks = box.chunks
+        while chunks:
+            window = min(conn.local_flow_control_window(stream_id), conn.max_outbound_frame_size)
+            if window <= 0:
+                return sent
+            data = chunks[0]
+            if len(data) > window:
+                chunks[0] = data[window:]
+                data = data[:window]
+            else:
+                chunks.popleft()
+            box.size -= len(data)
+            conn.send_data(stream_id, data, end_stream=box.end and not chunks)
+            sent = True
+        if box.end and not sent:
+            conn.end_stream(stream_id)
+        del self._outboxes[stream_id]
+        return True
+
+    def reset(self, stream_id: int, error_code: int = ErrorCodes.CANCEL) -> None:
+        """Abandon a stream (RST_STREAM) and whatever it still had to send."""
+        self._outboxes.pop(stream_id, None)
+        self._open_bodies.discard(stream_id)
+        self._active.discard(stream_id)
+        if self.closed:
+            return
+        try:
+            self._conn.reset_stream(stream_id, error_code)
+        except (StreamClosedError, ProtocolError):
+            pass
+
+    def goaway(self) -> None:
+        """Graceful shutdown: GOAWAY NO_ERROR naming the last stream we will answer.
+
+        Written by hand: h2's ``close_connection`` would refuse every later frame, and the
+        streams still open must be able to finish (their WINDOW_UPDATEs, request bodies).
+        """
+        if self.closed or self._goaway_last is not None:
+            return
+        last = self._conn.highest_inbound_stream_id
+        self._goaway_last = last
+        frame = GoAwayFrame(0)
+        frame.last_stream_id = last
+        frame.error_code = ErrorCodes.NO_ERROR
+        self._extra_out = self._conn.data_to_send() + frame.serialize()
+
+    def close(self, error_code: int = ErrorCodes.NO_ERROR) -> None:
+        if not self.closed:
+            self.closed = True
+            self._conn.close_connection(error_code)
+
+    def release(self, stream_id: int) -> None:
+        """The application is done with a stream: it no longer counts as concurrent."""
+        self._active.discard(stream_id)
+
+    def stream_open(self, stream_id: int) -> bool:
+        stream = self._conn.streams.get(stream_id)
+        return stream is not None and not stream.closed
+
+    def data_to_send(self) -> bytes:
+        if self._extra_out:
+            data, self._extra_out = self._extra_out, b""
+            return data + self._conn.data_to_send()
+        return self._conn.data_to_send()
+
+
+_CONNECTION_HEADERS = frozenset({b"connection", b"keep-alive", b"proxy-connection"})
+
+
+def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:
+    """A :class:`RequestHead` (version 2.0) from a decoded header list; None when invalid.
+
+    ``:authority`` becomes the Host header when the request has none.
+    """
+    method = path = authority = None
+    fields: list[tuple[bytes, bytes]] = []
+    has_host = False
+    content_length: int | None = None
+    expect = False
+    for name, value in headers:
+        if name[:1] == b":":
+            if name == b":method":
+                method = value
+            elif name == b":path":
+                path = value
+            elif name == b":authority":
+                authority = value
+            continue
+        if name in _CONNECTION_HEADERS:
+            return None
+        fields.append((name, value))
+        if name == b"host":
+            has_host = True
+        elif name == b"content-length":
+            if not value.isdigit() or content_length is not None:
+                return None
+            content_length = int(value)
+        elif name == b"expect":
+            expect = True
+    if method is None:
+        return None
+    if authority is not None and not has_host:
+        fields.insert(0, (b"host", authority))
+    if path is None:
+        if method != b"CONNECT" or authority is None:
+            return None
+        path = authority
+    head = RequestHead(
+        method.decode("ascii"),
+        path.decode("latin-1"),
+        (2, 0),
+        fields,
+        True,
+        False,
+        not end_stream and content_length is None,
+        content_length if content_length is not None or not end_stream else 0,
+    )
+    head.expect = expect
+    return head

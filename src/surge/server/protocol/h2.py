@@ -1,0 +1,517 @@
+"""HTTP/2 server connection: many concurrent request streams on one transport.
+
+Invariants:
+- Each stream is one request; its handler runs in its own task through ``Server.respond``,
+  with an :class:`H2Stream` as the request's protocol and writer (the same interface as the
+  HTTP/1.1 protocol's, so every response type works unchanged).
+- A request body is acknowledged (WINDOW_UPDATE) as the handler consumes it: when its
+  StreamReader pauses, acknowledgements stop, so a slow handler back-pressures its peer.
+- ``write`` sends what the peer's window allows at once and buffers the rest; the returned
+  awaitable waits while too much is buffered. A stream whose buffered data makes no progress
+  for ``send_timeout`` (a peer that never opens its window) is reset and its buffer dropped.
+- While the transport is paused for writing, input is paused too: a peer that does not read
+  cannot make us queue ACKs or responses without bound.
+- Graceful shutdown sends GOAWAY and lets open streams finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from h2.errors import ErrorCodes
+from multidict import CIMultiDict, istr
+
+from surge.http.h1.parser import RequestHead
+from surge.http.h2.connection import H2ServerConnection
+from surge.http.h2.events import (
+    ConnectionEnded,
+    RequestData,
+    RequestEnded,
+    RequestReceived,
+    StreamReset,
+    StreamWritable,
+)
+from surge.http.h2.settings import H2Limits
+from surge.net.streams import EMPTY_PAYLOAD, StreamReader
+
+if TYPE_CHECKING:
+    from surge.server.request import BaseRequest
+    from surge.server.server import Server
+
+__all__ = ["H2ServerProtocol", "H2Stream"]
+
+# Hop-by-hop headers have no meaning in HTTP/2 and must not be sent (RFC 9113 section 8.2.2).
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+)
+_DATE = istr("Date")
+_CONTENT_LENGTH = istr("Content-Length")
+# A writer waits while more than this is buffered for its stream.
+_HIGH_WATER = 2**16
+
+
+class _Ready:
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+READY = _Ready()
+
+
+class _StreamTransport:
+    """``request.transport`` on HTTP/2: the connection's details, but no socket and no write.
+
+    Bytes put on the socket directly (sendfile, a raw ``transport.write``) would break the
+    framing shared by every stream; file bodies fall back to the stream's ``write``.
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: H2Stream) -> None:
+        self._stream = stream
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        transport = self._stream._proto.transport
+        if name == "socket" or transport is None:
+            return default
+        return transport.get_extra_info(name, default)
+
+    def is_closing(self) -> bool:
+        return self._stream.writer_closing
+
+
+class H2Stream:
+    """One request/response exchange: the request's writer and its body's flow control."""
+
+    __slots__ = (
+        "_drain_waiter",
+        "_eof_sent",
+        "_head_only",
+        "_headers_sent",
+        "_loop",
+        "_paused",
+        "_progress",
+        "_proto",
+        "_unacked",
+        "closed",
+        "handler_done",
+        "payload",
+        "request",
+        "stream_id",
+        "task",
+    )
+
+    def __init__(self, proto: H2ServerProtocol, stream_id: int) -> None:
+        self._proto = proto
+        self._loop = proto._loop
+        self.stream_id = stream_id
+        self.payload: StreamReader = EMPTY_PAYLOAD
+        self.request: BaseRequest | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.closed = False
+        self.handler_done = False
+        self._paused = False
+        self._unacked = 0
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._eof_sent = False
+        self._head_only = False
+        self._headers_sent = False
+        self._progress = 0.0
+
+    @property
+    def transport(self) -> _StreamTransport | None:
+        return None if self._proto.transport is None else _StreamTransport(self)
+
+    # FlowControl (called by the body StreamReader) -----------------------------------------
+
+    def pause_reading(self) -> None:
+        self._paused = True
+
+    def resume_reading(self) -> None:
+        self._paused = False
+        if self._unacked:
+            size, self._unacked = self._unacked, 0
+            self._proto._core.acknowledge(self.stream_id, size)
+            self._proto._flush()
+
+    def _on_data(self, data: bytes, flow_length: int) -> None:
+        payload = self.payload
+        if payload is not EMPTY_PAYLOAD and not payload.is_eof():
+            payload.feed_data(data)
+        if self._paused:
+            self._unacked += flow_length
+        else:
+            self._proto._core.acknowledge(self.stream_id, flow_length)
+
+    # ResponseWriter (called by StreamResponse) -------------------------------------------
+
+    @property
+    def writer_closing(self) -> bool:
+        return self.closed or self._proto.transport is None
+
+    def send_head(
+        self,
+        request: BaseRequest,
+        status: int,
+        reason: str | None,
+        headers: CIMultiDict[str],
+        *,
+        keep_alive: bool | None,
+        chunked: bool,
+        body: bytes | None = None,
+    ) -> None:
+        """Send the HEADERS frame (and ``body`` when the whole body is known)."""
+        if self.closed or self._proto.transport is None:
+            raise ConnectionResetError("Stream closed")
+        if self._headers_sent:
+            # A second head (an error page after a failed stream): the response is broken.
+            self._close()
+            raise ConnectionResetError("Response head already sent")
+        no_body = status in (204, 304) or status < 200
+        head_only = no_body or request._head.method == "HEAD"
+        fields = [(b":status", str(status).encode("ascii"))]
+        for name, value in headers.items():
+            lname = name.lower()
+            if lname in _HOP_BY_HOP:
+                continue
+            fields.append((lname.encode("latin-1"), value.encode("utf-8")))
+        if _DATE not in headers:
+            fields.append((b"date", self._proto._server.date_line[6:-2]))  # b"Date: ...\r\n"
+        if body is not None and not no_body and _CONTENT_LENGTH not in headers:
+            fields.append((b"content-length", str(len(body)).encode("ascii")))
+        core = self._proto._core
+        self._headers_sent = True
+        self._head_only = head_only
+        if head_only or (body is not None and not body):
+            self._eof_sent = True
+            core.send_headers(self.stream_id, fields, end_stream=True)
+        elif body is not None:
+            self._eof_sent = True
+            core.send_headers(self.stream_id, fields)
+            core.send_data(self.stream_id, body, end_stream=True)
+        else:
+            core.send_headers(self.stream_id, fields)
+        self._progress = self._loop.time()
+        self._proto._flush()
+
+    def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
+        if self.closed or self._proto.transport is None:
+            raise ConnectionResetError("Stream closed")
+        if not data or self._head_only:
+            return READY
+        core = self._proto._core
+        if not core.buffered(self.stream_id):
+            self._progress = self._loop.time()  # the stall clock starts with the backlog
+        buffered = core.send_data(self.stream_id, data)
+        self._proto._flush()
+        if buffered <= _HIGH_WATER and not self._proto._paused_writing:
+            return READY
+        waiter = self._drain_waiter
+        if waiter is None:
+            waiter = self._drain_waiter = self._loop.create_future()
+        return waiter
+
+    def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        self._eof_sent = True
+        if self.closed or self._proto.transport is None:
+            return
+        self._proto._core.send_data(self.stream_id, data, end_stream=True)
+        self._proto._flush()
+
+    async def drain(self) -> None:
+        if self.closed:
+            raise ConnectionResetError("Stream closed")
+        if self._proto._core.buffered(self.stream_id) > _HIGH_WATER or self._proto._paused_writing:
+            waiter = self._drain_waiter
+            if waiter is None:
+                waiter = self._drain_waiter = self._loop.create_future()
+            await waiter
+
+    def send_continue(self) -> None:
+        if not self.closed and not self._headers_sent:
+            self._proto._core.send_headers(self.stream_id, [(b":status", b"100")])
+            self._proto._flush()
+
+    def _close(self) -> None:
+        """The response failed after its head was sent: reset just this stream."""
+        self._proto._reset_stream(self, ErrorCodes.INTERNAL_ERROR)
+
+    # state changes -------------------------------------------------------------------------
+
+    def _wake(self, exc: BaseException | None = None) -> None:
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                if exc is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(exc)
+
+    def _lost(self, reason: str) -> None:
+        """The stream ended abnormally (reset, connection lost)."""
+        self.closed = True
+        payload = self.payload
+        if payload is not EMPTY_PAYLOAD and not payload.is_eof():
+            payload.set_exception(ConnectionResetError(reason))
+        if self.request is not None:
+            self.request._connection_lost()
+        self._wake(ConnectionResetError(reason))
+
+
+class H2ServerProtocol(asyncio.Protocol):
+    """The asyncio protocol of one HTTP/2 connection (after the preface or an h2c upgrade)."""
+
+    _task = None  # Server.shutdown: no single task; streams are cancelled by _close
+
+    def __init__(self, server: Server, limits: H2Limits | None = None) -> None:
+        self._server = server
+        self._loop = server.loop
+        self._core = H2ServerConnection(limits or getattr(server, "http2_limits", None))
+        self._streams: dict[int, H2Stream] = {}
+        self.transport: asyncio.Transport | None = None
+        self._paused_writing = False
+        self._goaway_sent = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_activity = 0.0
+        self._upgrading = False
+        self._lingering = False
+
+    # asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._server.connection_made(self)
+        if not self._upgrading:
+            self._core.initiate()
+        self._last_activity = self._loop.time()
+        self._flush()
+        self._arm_timer()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.transport = None
+        self._server.connection_lost(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for stream in list(self._streams.values()):
+            stream._lost("Connection lost")
+            if self._server.handler_cancellation and stream.task is not None:
+                stream.task.cancel()
+        self._streams.clear()
+
+    def pause_writing(self) -> None:
+        self._paused_writing = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        if self.transport is not None:
+            self.transport.resume_reading()
+        for stream in list(self._streams.values()):
+            if self._core.buffered(stream.stream_id) <= _HIGH_WATER:
+                stream._wake()
+
+    def eof_received(self) -> bool | None:
+        if not self._streams or self._lingering:
+            return None  # nothing in flight: let the transport close
+        return True
+
+    def data_received(self, data: bytes) -> None:
+        now = self._loop.time()
+        self._last_activity = now
+        started: list[H2Stream] = []
+        for event in self._core.receive_data(data, now):
+            if type(event) is RequestData:
+                stream = self._streams.get(event.stream_id)
+                if stream is not None:
+                    stream._on_data(event.data, event.flow_length)
+                else:
+                    self._core.acknowledge(event.stream_id, event.flow_length)
+            elif type(event) is RequestReceived:
+                started.append(self._open_stream(event.stream_id, event.head, event.end_stream))
+            elif type(event) is RequestEnded:
+                stream = self._streams.get(event.stream_id)
+                if stream is not None and stream.payload is not EMPTY_PAYLOAD:
+                    stream.payload.feed_eof()
+            elif type(event) is StreamWritable:
+                stream = self._streams.get(event.stream_id)
+                if stream is not None:
+                    self._on_writable(stream, now)
+            elif type(event) is StreamReset:
+                stream = self._streams.pop(event.stream_id, None)  # the core has released it
+                if stream is not None:
+                    stream._lost("Stream reset by peer")
+                    if self._server.handler_cancellation and stream.task is not None:
+                        stream.task.cancel()
+            elif type(event) is ConnectionEnded:
+                self._flush()
+                self._abort_all()
+                return
+        for stream in started:
+            if not stream.closed:  # opened and reset in one read: never start its handler
+                stream.task = self._loop.create_task(self._serve_stream(stream))
+        self._flush()
+
+    # streams ---------------------------------------------------------------------------------
+
+    def _open_stream(self, stream_id: int, head: RequestHead, end_stream: bool) -> H2Stream:
+        server = self._server
+        stream = H2Stream(self, stream_id)
+        if not end_stream:
+            stream.payload = StreamReader(stream, server.read_bufsize, loop=self._loop)
+        stream.request = server.request_factory(head, stream.payload, stream)
+        self._streams[stream_id] = stream
+        return stream
+
+    def prepare_upgrade(self, settings_header: bytes) -> bool:
+        """Before ``connection_made``: start from an ``Upgrade: h2c`` request's settings."""
+        self._upgrading = self._core.initiate_upgrade(settings_header)
+        return self._upgrading
+
+    def adopt_upgrade(self, request: BaseRequest) -> H2Stream:
+        """Stream 1 answers the HTTP/1.1 request that asked for ``Upgrade: h2c``."""
+        stream = H2Stream(self, 1)
+        request._head.version = (2, 0)
+        request._head.upgrade = False
+        request._protocol = stream
+        request._writer = stream
+        stream.request = request
+        self._streams[1] = stream
+        return stream
+
+    async def _serve_stream(self, stream: H2Stream) -> None:
+        request = stream.request
+        assert request is not None
+        try:
+            await self._server.respond(request)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._finish_stream(stream)
+
+    def _finish_stream(self, stream: H2Stream) -> None:
+        stream.handler_done = True
+        stream.task = None
+        if stream.closed or self.transport is None:
+            self._drop(stream)
+            self._maybe_close()
+            return
+        if not stream._eof_sent:
+            if stream._headers_sent:
+                stream.write_eof()
+            else:
+                self._reset_stream(stream, ErrorCodes.INTERNAL_ERROR)
+                return
+        payload = stream.payload
+        if payload is not EMPTY_PAYLOAD and not payload.is_eof():
+            # The client is still sending a body nobody will read: tell it to stop.
+            self._core.reset(stream.stream_id, ErrorCodes.NO_ERROR)
+            stream.closed = True
+        if stream._unacked:
+            self._core.acknowledge(stream.stream_id, stream._unacked)
+            stream._unacked = 0
+        if stream.closed or not self._core.buffered(stream.stream_id):
+            self._drop(stream)
+        self._flush()
+        self._maybe_close()
+
+    def _drop(self, stream: H2Stream) -> None:
+        self._streams.pop(stream.stream_id, None)
+        self._core.release(stream.stream_id)
+
+    def _on_writable(self, stream: H2Stream, now: float) -> None:
+        stream._progress = now
+        buffered = self._core.buffered(stream.stream_id)
+        if buffered <= _HIGH_WATER and not self._paused_writing:
+            stream._wake()
+        if not buffered and stream.handler_done:
+            self._drop(stream)
+            self._maybe_close()
+
+    def _reset_stream(self, stream: H2Stream, code: int) -> None:
+        self._core.reset(stream.stream_id, code)
+        self._drop(stream)
+        stream._lost("Stream reset")
+        self._flush()
+        self._maybe_close()
+
+    # output and lifecycle --------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        data = self._core.data_to_send()
+        if data and self.transport is not None:
+            self.transport.write(data)
+
+    def _maybe_close(self) -> None:
+        transport = self.transport
+        if self._goaway_sent and not self._streams and transport is not None:
+            # Half-close and wait for the peer's EOF (or lingering_time): closing with its
+            # frames still unread would reset the connection and could destroy our last ones.
+            if self._lingering or not transport.can_write_eof():
+                transport.close()
+                return
+            self._lingering = True
+            transport.write_eof()
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_later(self._server.lingering_time, transport.close)
+
+    def _abort_all(self) -> None:
+        """The connection is over (GOAWAY either way): fail every stream and close."""
+        for stream in list(self._streams.values()):
+            stream._lost("Connection closed")
+        self._streams.clear()
+        if self.transport is not None:
+            self.transport.close()
+
+    def close_idle(self) -> bool:
+        """Graceful shutdown: send GOAWAY once; True when no stream is left open."""
+        if not self._goaway_sent:
+            self._goaway_sent = True
+            self._core.goaway()
+            self._flush()
+        if not self._streams:
+            self._close()
+            return True
+        return False
+
+    def _close(self) -> None:
+        for stream in list(self._streams.values()):
+            if stream.task is not None:
+                stream.task.cancel()
+        if self.transport is not None:
+            self.transport.close()
+
+    # timeouts --------------------------------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        limits = self._core.limits
+        interval = min(self._server.keepalive_timeout, limits.send_timeout) / 2
+        self._timer = self._loop.call_later(max(interval, 0.05), self._check_timeouts)
+
+    def _check_timeouts(self) -> None:
+        self._timer = None
+        if self.transport is None:
+            return
+        now = self._loop.time()
+        if not self._streams:
+            if now - self._last_activity >= self._server.keepalive_timeout:
+                self.close_idle()
+                return
+        else:
+            send_timeout = self._core.limits.send_timeout
+            for stream in list(self._streams.values()):
+                if self._core.buffered(stream.stream_id) and now - stream._progress >= send_timeout:
+                    # The peer keeps its window shut: drop what we hold for it.
+                    self._reset_stream(stream, ErrorCodes.CANCEL)
+            self._last_activity = now
+        self._arm_timer()
