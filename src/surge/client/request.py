@@ -125,9 +125,14 @@ class ClientRequest:
         "expect100",
         "headers",
         "method",
+        "options",
         "original_url",
         "payload",
+        "proxy",
+        "proxy_auth",
+        "proxy_headers",
         "server_hostname",
+        "session",
         "ssl",
         "url",
     )
@@ -163,6 +168,27 @@ class ClientRequest:
         self.compress = compress
         self.chunked = chunked
         self.expect100 = expect100
+        self.proxy: URL | None = None
+        self.proxy_auth: BasicAuth | None = None
+        self.proxy_headers: CIMultiDict[str] | None = None
+        self.session: Any = None  # the ClientSession sending it (middlewares use it)
+        self.options: Any = None  # the per-call settings (surge.client.exchange.SendOptions)
+
+    def carry_from(self, other: ClientRequest) -> None:
+        """Take ``other``'s session, settings and proxy (a redirect or a retry of it)."""
+        self.session = other.session
+        self.options = other.options
+        self.proxy = other.proxy
+        self.proxy_auth = other.proxy_auth
+        self.proxy_headers = other.proxy_headers
+
+    def __repr__(self) -> str:
+        return f"<ClientRequest({self.method} {self.url})>"
+
+    @property
+    def body(self) -> bytes:
+        """The body when it is held in memory (b"" for a streamed one)."""
+        return self.payload.data or b""
 
     @property
     def is_ssl(self) -> bool:
@@ -221,7 +247,10 @@ class ClientRequest:
             headers["Content-Length"] = str(size or 0)
         if self.expect100 and (stream is not None or data):
             headers["Expect"] = "100-continue"
-        target = self.url.raw_path_qs or "/"
+        if self.proxy is not None and not self.is_ssl:
+            target = str(self.url)  # absolute-form, as a forward proxy needs (RFC 9112 3.2.2)
+        else:
+            target = self.url.raw_path_qs or "/"
         head = serialize_request_head(self.method, target, headers.items())
         if stream is not None and chunked:
             return head, None, _chunked(stream)

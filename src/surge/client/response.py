@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import json as jsonlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -22,6 +22,7 @@ from surge.net.streams import StreamReader
 
 if TYPE_CHECKING:
     from surge.client.connector import Connection
+    from surge.client.tracing import Trace
 
 __all__ = ["ClientResponse", "ContentDisposition", "HttpVersion"]
 
@@ -50,6 +51,7 @@ class ClientResponse:
     """The answer to a request (``async with session.get(url) as response:``)."""
 
     _connection: Connection | None = None  # so __del__ works on a half-built response
+    _traces: Sequence[Trace] = ()
 
     def __init__(
         self,
@@ -213,6 +215,8 @@ class ClientResponse:
                 self.close()
                 raise
             self._release_connection()
+            for trace in self._traces:
+                await trace.send_response_chunk_received(self.method, self._url, self._body)
         return self._body
 
     def get_encoding(self) -> str:

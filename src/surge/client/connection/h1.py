@@ -77,6 +77,8 @@ class H1Connection(asyncio.Protocol):
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
         self._deadline_timer: asyncio.TimerHandle | None = None
+        self._progress: Callable[[int, int | None], object] | None = None
+        self._received = 0
 
     # asyncio callbacks ---------------------------------------------------------------------
 
@@ -168,6 +170,10 @@ class H1Connection(asyncio.Protocol):
             return
         stream = self._stream
         assert stream is not None
+        if self._progress is not None:
+            self._received += len(data)
+            assert self._head is not None
+            self._progress(self._received, self._head.content_length)
         if self._decoder is not None:
             try:
                 data = self._decoder.decompress(data)
@@ -211,6 +217,7 @@ class H1Connection(asyncio.Protocol):
         sock_read: float | None,
         expect_continue: bool = False,
         read_until_eof: bool = True,
+        download_progress: Callable[[int, int | None], object] | None = None,
     ) -> asyncio.Future[ResponseStart]:
         """Send ``data`` (a request head, maybe with its body) and await the response head."""
         assert not self.busy and self.transport is not None
@@ -223,6 +230,8 @@ class H1Connection(asyncio.Protocol):
         self._auto_decompress = auto_decompress
         self._max_decompressed = max_decompressed
         self._read_bufsize = read_bufsize
+        self._progress = download_progress
+        self._received = 0
         self._parser = H1ResponseParser(
             self,
             head_request=head_request,

@@ -80,7 +80,7 @@ def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRe
         auth = None
     headers.popall("Host", None)
     headers.popall("Cookie", None)  # the jar adds the cookies for the new URL
-    return ClientRequest(
+    nxt = ClientRequest(
         method,
         target,
         headers=headers,
@@ -92,6 +92,8 @@ def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRe
         chunked=request.chunked,
         expect100=request.expect100,
     )
+    nxt.carry_from(request)
+    return nxt
 
 
 def follow_redirects(
