@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-DEBIAN_TOOLS := curl wrk
+DEBIAN_TOOLS := curl wrk nginx
 # Extra options for bench/server.py, e.g. make bench BENCH_ARGS='--quick --only plaintext'
 BENCH_ARGS ?=
 

@@ -10,7 +10,7 @@ import functools
 import socket
 import ssl as ssllib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -332,8 +332,7 @@ class TCPConnector(BaseConnector):
             raise ClientConnectorCertificateError(key, exc) from exc
         except ssllib.SSLError as exc:
             raise ClientConnectorSSLError(key, exc) from exc
-        assert isinstance(tls, asyncio.Transport)
-        proto.transport = tls
+        proto.transport = cast(asyncio.Transport, tls)
         proto.reused = 0  # the CONNECT exchange is not a request of the origin's
         self._check_fingerprint(proto, key)
 

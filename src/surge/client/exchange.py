@@ -15,12 +15,13 @@ from typing import Any
 from multidict import CIMultiDict, istr
 
 from surge.client.connection.h1 import H1Connection, ResponseStart
-from surge.client.connector import BaseConnector
+from surge.client.connector import BaseConnector, Connection
 from surge.client.cookiejar import AbstractCookieJar, CookieJar
 from surge.client.exceptions import (
     ClientResponseError,
     ConnectionTimeoutError,
     ServerDisconnectedError,
+    ServerTimeoutError,
 )
 from surge.client.payload import Payload
 from surge.client.request import ClientRequest
@@ -90,6 +91,8 @@ class SendOptions:
 
 def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
     """The ``Cookie`` header for ``url``: the jar's cookies, then the request's own."""
+    if not extra and type(jar) is CookieJar and jar.empty:
+        return None
     cookies = jar.filter_cookies(url)
     if extra:
         tmp = CookieJar(quote_cookie=jar.quote_cookie)
@@ -136,18 +139,13 @@ async def send_request(
             content_type=payload.content_type,
         )
     head, body, stream = req.serialize_head()
-    tm = opts.timeout
     traces = opts.traces
     retry_ok = req.idempotent and req.payload.replayable
     attempt = 0
     while True:
-        try:
-            async with asyncio.timeout(tm.connect):
-                conn = await connector.connect(req, traces, tm, fresh=attempt > 0)
-        except TimeoutError as exc:
-            if isinstance(exc, ConnectionTimeoutError):
-                raise
-            raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
+        conn = None if attempt or traces else connector.connect_pooled(req)
+        if conn is None:
+            conn = await _connect(connector, req, opts, attempt > 0)
         proto = conn.protocol
         assert proto is not None
         reused = proto.reused > 0
@@ -176,18 +174,33 @@ async def send_request(
         version=rhead.version,
         raw_headers=rhead.headers,
         content=content,
-        request_info=req.request_info,
+        request_info=req.make_request_info,
         connection=conn if conn.protocol is not None else None,
     )
     if traces:
         resp._traces = traces
-    if opts.deadline is not None and conn.protocol is not None:
-        proto.set_deadline(opts.deadline)
     for name, _ in rhead.headers:
         if len(name) == 10 and name.lower() == b"set-cookie":
             jar.update_cookies(resp.cookies, resp.url)
             break
     return resp
+
+
+async def _connect(
+    connector: BaseConnector, req: ClientRequest, opts: SendOptions, fresh: bool
+) -> Connection:
+    tm = opts.timeout
+    loop = asyncio.get_running_loop()
+    when = loop.time() + tm.connect if tm.connect is not None else None
+    if opts.deadline is not None and (when is None or opts.deadline < when):
+        when = opts.deadline
+    try:
+        async with asyncio.timeout_at(when):
+            return await connector.connect(req, opts.traces, tm, fresh=fresh)
+    except TimeoutError as exc:
+        if isinstance(exc, (ConnectionTimeoutError, ServerTimeoutError)):
+            raise
+        raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
 
 
 async def _observed(
@@ -228,6 +241,7 @@ async def _exchange(
         expect_continue=expect,
         read_until_eof=opts.read_until_eof,
         download_progress=opts.download_progress,
+        deadline=opts.deadline,
     )
     traces = opts.traces
     progress = opts.upload_progress
@@ -254,7 +268,7 @@ async def _exchange(
                 proto.write(chunk)
                 await proto.drain()
     except ServerDisconnectedError:
-        if waiter.done() and waiter.exception() is None:
-            return waiter.result()
+        if waiter.done():
+            return waiter.result()  # the answer, or why it failed (e.g. the deadline)
         raise
     return await waiter

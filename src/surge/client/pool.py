@@ -178,6 +178,20 @@ class BaseConnector:
             raise
         return Connection(self, key, proto)
 
+    def connect_pooled(self, req: ClientRequest) -> Connection | None:
+        """A pooled connection for ``req`` if one is ready now (no waiting, no connecting)."""
+        if self._closed:
+            return None
+        key = self._key(req)
+        if key not in self._pool or not self._has_room(key):
+            return None
+        proto = self._take_pooled(key)
+        if proto is None:
+            return None
+        self._acquired_total += 1
+        self._acquired[key] = self._acquired.get(key, 0) + 1
+        return Connection(self, key, proto)
+
     async def _wait_for_room(self, key: ConnectionKey, traces: Sequence[Trace]) -> None:
         for trace in traces:
             await trace.send_connection_queued_start()

@@ -37,6 +37,7 @@ DEFAULT_USER_AGENT = f"Python/{platform.python_version_tuple()[0]}.{platform.pyt
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
 _HTTP_SCHEMES = frozenset({"http", "https"})
+_SECURE_SCHEMES = frozenset({"https", "wss"})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
@@ -98,6 +99,16 @@ def apply_params(url: URL, params: Any) -> URL:
     return url.extend_query(pairs)
 
 
+def host_header(url: URL) -> str:
+    """The ``Host`` header value for ``url``."""
+    host = url.raw_host or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if url.explicit_port is not None and not url.is_default_port():
+        host = f"{host}:{url.port}"
+    return host
+
+
 def check_headers(headers: Iterable[tuple[str, str]]) -> None:
     for name, value in headers:
         if not _TOKEN.fullmatch(name):
@@ -155,7 +166,7 @@ class ClientRequest:
             raise ValueError(f"Method {method!r} is not a valid HTTP token")
         self.method = method.upper()
         self.original_url = url
-        self.url = url.with_fragment(None)
+        self.url = url.with_fragment(None) if url.raw_fragment else url
         if url.raw_user is not None or url.raw_password is not None:
             if auth is None:
                 auth = BasicAuth.from_url(url)
@@ -192,7 +203,7 @@ class ClientRequest:
 
     @property
     def is_ssl(self) -> bool:
-        return self.url.scheme in ("https", "wss")
+        return self.url.scheme in _SECURE_SCHEMES
 
     @property
     def idempotent(self) -> bool:
@@ -200,16 +211,13 @@ class ClientRequest:
 
     @property
     def request_info(self) -> RequestInfo:
+        return self.make_request_info()
+
+    def make_request_info(self) -> RequestInfo:
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
 
     def host_header(self) -> str:
-        url = self.url
-        host = url.raw_host or ""
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        if url.explicit_port is not None and not url.is_default_port():
-            host = f"{host}:{url.port}"
-        return host
+        return host_header(self.url)
 
     def serialize_head(self) -> tuple[bytes, bytes | None, AsyncIterator[bytes] | None]:
         """The head bytes, and the body: bytes to send with the head, or a stream of chunks.

@@ -63,7 +63,7 @@ class ClientResponse:
         version: tuple[int, int],
         raw_headers: list[tuple[bytes, bytes]],
         content: StreamReader,
-        request_info: RequestInfo,
+        request_info: RequestInfo | Callable[[], RequestInfo],
         connection: Connection | None,
         loop: Any = None,
     ) -> None:
@@ -76,6 +76,7 @@ class ClientResponse:
         self._raw = raw_headers
         self._headers: CIMultiDictProxy[str] | None = None
         self.content = content
+        # A callable builds the RequestInfo on first use (most responses never need it).
         self._request_info = request_info
         self._connection = connection
         self._body: bytes | None = None
@@ -127,7 +128,10 @@ class ClientResponse:
 
     @property
     def request_info(self) -> RequestInfo:
-        return self._request_info
+        info = self._request_info
+        if not isinstance(info, RequestInfo):
+            info = self._request_info = info()
+        return info
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
@@ -251,7 +255,7 @@ class ClientResponse:
             mtype = self.content_type
             if mtype != content_type and not _JSON_RE.match(mtype):
                 raise ContentTypeError(
-                    self._request_info,
+                    self.request_info,
                     self._history,
                     status=self.status,
                     message=f"Attempt to decode JSON with unexpected mimetype: {mtype}",
@@ -303,7 +307,7 @@ class ClientResponse:
         if self.status >= 400:
             self.release()
             raise ClientResponseError(
-                self._request_info,
+                self.request_info,
                 self._history,
                 status=self.status,
                 message=self.reason,

@@ -35,6 +35,7 @@ from surge.client.request import (
     build_url,
     check_headers,
     default_headers,
+    host_header,
     make_body,
 )
 from surge.client.response import ClientResponse
@@ -286,11 +287,14 @@ class ClientSession:
         merged.extend(self._default_headers)
         return merged
 
-    def _merge_headers(self, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
+    def _merge_headers(self, url: URL, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
+        # Host goes first, as RFC 9112 recommends; then the automatic and session headers.
+        merged: CIMultiDict[str] = CIMultiDict()
+        if "Host" not in skip:
+            merged["Host"] = host_header(url)
         if skip is self._skip_auto_headers:
-            merged = self._base_headers.copy()
+            merged.extend(self._base_headers)
         else:
-            merged = CIMultiDict()
             for name, value in default_headers().items():
                 if name not in skip:
                     merged[name] = value
@@ -350,7 +354,7 @@ class ClientSession:
         skip = self._skip_auto_headers
         if skip_auto_headers is not None:
             skip = skip | {istr(h) for h in skip_auto_headers}
-        merged = self._merge_headers(headers, skip)
+        merged = self._merge_headers(url, headers, skip)
         payload = make_body(data, json, content_type, self._json_serialize)
         if content_type is not None and (json is not None or data is not None):
             merged["Content-Type"] = content_type
@@ -380,7 +384,6 @@ class ClientSession:
             expect100=expect100,
         )
         req.session = self
-        explicit_proxy = proxy is not None or self._default_proxy is not None
         if proxy is not None:
             req.proxy, req.proxy_auth = proxy_url(proxy, proxy_auth)
         elif self._default_proxy is not None:
@@ -418,32 +421,18 @@ class ClientSession:
         if traces:
             for trace in traces:
                 await trace.send_request_start(method, url, merged)
-        history: list[ClientResponse] = []
+        env_proxy = self._trust_env and req.proxy is None
+        # The connection enforces the deadline while connecting and exchanging; only user code
+        # (middlewares, trace callbacks) and retry pauses need a timeout around everything.
+        outer = handler is not self._handler or self._middlewares or retry_options or traces
         try:
-            async with asyncio.timeout_at(deadline):
-                current = next(policy)
-                while True:
-                    if self._trust_env and not explicit_proxy:
-                        found = proxy_from_env(current.url)
-                        current.proxy, current.proxy_auth = found or (None, None)
-                    if retry_options is None:
-                        resp = await handler(current)
-                    else:
-                        resp = await self._send_with_retry(handler, current, retry_options)
-                    try:
-                        current = policy.send(resp)
-                    except StopIteration:
-                        break
-                    except BaseException:
-                        resp.release()
-                        raise
-                    if traces:
-                        for trace in traces:
-                            await trace.send_request_redirect(
-                                resp.method, resp.url, resp.request_info.headers.copy(), resp
-                            )
-                    resp.release()
-                    history.append(resp)
+            if outer:
+                async with asyncio.timeout_at(deadline):
+                    resp, history = await self._hops(
+                        policy, handler, retry_options, traces, env_proxy
+                    )
+            else:
+                resp, history = await self._hops(policy, handler, None, (), env_proxy)
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, ServerTimeoutError):
@@ -465,6 +454,39 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_end(method, url, merged, resp)
         return resp
+
+    async def _hops(
+        self,
+        policy: Generator[ClientRequest, Any, None],
+        handler: ClientHandlerType,
+        retry_options: RetryOptions | None,
+        traces: Sequence[Trace],
+        env_proxy: bool,
+    ) -> tuple[ClientResponse, list[ClientResponse]]:
+        """Send the requests the redirect policy yields until it accepts a response."""
+        history: list[ClientResponse] = []
+        current = next(policy)
+        while True:
+            if env_proxy:
+                current.proxy, current.proxy_auth = proxy_from_env(current.url) or (None, None)
+            if retry_options is None:
+                resp = await handler(current)
+            else:
+                resp = await self._send_with_retry(handler, current, retry_options)
+            try:
+                current = policy.send(resp)
+            except StopIteration:
+                return resp, history
+            except BaseException:
+                resp.release()
+                raise
+            if traces:
+                for trace in traces:
+                    await trace.send_request_redirect(
+                        resp.method, resp.url, resp.request_info.headers.copy(), resp
+                    )
+            resp.release()
+            history.append(resp)
 
     async def _send_with_retry(
         self, handler: ClientHandlerType, req: ClientRequest, options: RetryOptions

@@ -49,8 +49,10 @@ def _origin(url: URL) -> tuple[str | None, str | None, int | None]:
 def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRequest | None:
     """The request a redirect response asks for, or None when it is not to be followed."""
     status = response.status
+    if status not in REDIRECT_STATUSES:
+        return None
     location = response.headers.get("Location") or response.headers.get("URI")
-    if status not in REDIRECT_STATUSES or not location:
+    if not location:
         return None
     method = request.method
     payload = request.payload
