@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 import surge
 from tests.client.nginx import nginx
 
@@ -71,3 +73,18 @@ async def test_server_closed_connection_in_the_pool_is_replaced_transparently() 
             await asyncio.sleep(0.3)
             second = await _conn_ids(s, f"{base}/conn", 1)
     assert first != second
+
+
+def test_keep_alive_on_uvloop() -> None:
+    # uvloop's transports are not asyncio.Transport subclasses and it leaves Nagle on:
+    # the connection must work with them all the same.
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main(base: str) -> list[str]:
+        async with surge.ClientSession() as s:
+            return await _conn_ids(s, f"{base}/conn", 20)
+
+    with nginx() as base:
+        ids = uvloop.run(main(base))
+    assert len(ids) == 20
+    assert len(set(ids)) == 1

@@ -259,7 +259,7 @@ class ClientRequest:
             target = str(self.url)  # absolute-form, as a forward proxy needs (RFC 9112 3.2.2)
         else:
             target = self.url.raw_path_qs or "/"
-        head = serialize_request_head(self.method, target, headers.items())
+        head = _serialize_head(self.method, target, headers.items())
         if stream is not None and chunked:
             return head, None, _chunked(stream)
         if stream is None and chunked:
@@ -269,6 +269,22 @@ class ClientRequest:
                 None,
             )
         return head, data or None, stream
+
+
+def _serialize_head(method: str, target: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    """The request head; validated once as a whole (every line ends in the one CRLF we put
+    there, no NUL), the per-header check runs only to name the culprit."""
+    lines = [f"{name}: {value}\r\n" for name, value in headers]
+    head = f"{method} {target} HTTP/1.1\r\n{''.join(lines)}\r\n"
+    expected = len(lines) + 2
+    if (
+        head.count("\n") != expected
+        or head.count("\r") != expected
+        or "\x00" in head
+        or " " in target
+    ):
+        return serialize_request_head(method, target, headers)  # raises the precise error
+    return head.encode("utf-8")
 
 
 async def _chunked(stream: Any) -> AsyncIterator[bytes]:

@@ -34,6 +34,7 @@ class HttpVersion(NamedTuple):
 
 HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
+_VERSIONS = {(1, 1): HttpVersion11, (1, 0): HttpVersion10}
 
 
 class ContentDisposition(NamedTuple):
@@ -68,11 +69,11 @@ class ClientResponse:
         loop: Any = None,
     ) -> None:
         self.method = method
-        self._url = url.with_fragment(None)
+        self._url = url.with_fragment(None) if url.raw_fragment else url
         self._real_url = url
         self.status = status
         self.reason = reason
-        self.version = HttpVersion(*version)
+        self.version = _VERSIONS.get(version) or HttpVersion(*version)
         self._raw = raw_headers
         self._headers: CIMultiDictProxy[str] | None = None
         self.content = content

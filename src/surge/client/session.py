@@ -23,12 +23,13 @@ from surge.client.auth import BasicAuth
 from surge.client.connector import BaseConnector, TCPConnector
 from surge.client.context import _RequestContextManager, request
 from surge.client.cookiejar import AbstractCookieJar, CookieJar
+from surge.client.driver import run_hops
 from surge.client.exceptions import ServerTimeoutError
 from surge.client.exchange import Progress, SendOptions, send_request
 from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType, build_chain
 from surge.client.policies.redirects import follow_redirects
-from surge.client.policies.retry import RetryOptions, retry_policy
-from surge.client.proxy import netrc_auth, proxy_from_env, proxy_url
+from surge.client.policies.retry import RetryOptions
+from surge.client.proxy import netrc_auth, proxy_url
 from surge.client.request import (
     ClientRequest,
     apply_params,
@@ -428,11 +429,11 @@ class ClientSession:
         try:
             if outer:
                 async with asyncio.timeout_at(deadline):
-                    resp, history = await self._hops(
+                    resp, history = await run_hops(
                         policy, handler, retry_options, traces, env_proxy
                     )
             else:
-                resp, history = await self._hops(policy, handler, None, (), env_proxy)
+                resp, history = await run_hops(policy, handler, None, (), env_proxy)
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, ServerTimeoutError):
@@ -454,60 +455,6 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_end(method, url, merged, resp)
         return resp
-
-    async def _hops(
-        self,
-        policy: Generator[ClientRequest, Any, None],
-        handler: ClientHandlerType,
-        retry_options: RetryOptions | None,
-        traces: Sequence[Trace],
-        env_proxy: bool,
-    ) -> tuple[ClientResponse, list[ClientResponse]]:
-        """Send the requests the redirect policy yields until it accepts a response."""
-        history: list[ClientResponse] = []
-        current = next(policy)
-        while True:
-            if env_proxy:
-                current.proxy, current.proxy_auth = proxy_from_env(current.url) or (None, None)
-            if retry_options is None:
-                resp = await handler(current)
-            else:
-                resp = await self._send_with_retry(handler, current, retry_options)
-            try:
-                current = policy.send(resp)
-            except StopIteration:
-                return resp, history
-            except BaseException:
-                resp.release()
-                raise
-            if traces:
-                for trace in traces:
-                    await trace.send_request_redirect(
-                        resp.method, resp.url, resp.request_info.headers.copy(), resp
-                    )
-            resp.release()
-            history.append(resp)
-
-    async def _send_with_retry(
-        self, handler: ClientHandlerType, req: ClientRequest, options: RetryOptions
-    ) -> ClientResponse:
-        policy = retry_policy(req, options)
-        step = next(policy)
-        while True:
-            assert isinstance(step, ClientRequest)
-            try:
-                resp = await handler(step)
-            except Exception as exc:
-                delay = policy.throw(exc)  # re-raises when the policy gives up
-            else:
-                try:
-                    delay = policy.send(resp)
-                except StopIteration:
-                    return resp
-                resp.release()
-            assert isinstance(delay, float)
-            await asyncio.sleep(delay)
-            step = next(policy)
 
     def _send_hop(self, req: ClientRequest) -> Awaitable[ClientResponse]:
         """The innermost handler of the middleware chain: one hop on the wire."""

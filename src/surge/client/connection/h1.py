@@ -166,10 +166,10 @@ class H1Connection(asyncio.Protocol):
         self._gate = _Gate(self)
         stream = StreamReader(self._gate, limit=self._read_bufsize, loop=self._loop)
         self._stream = stream
-        if self._auto_decompress:
-            for name, value in head.headers:
-                if len(name) == 16 and name.lower() == b"content-encoding":
-                    self._decoder = make_decoder(value.decode("latin-1"), self._max_decompressed)
+        if self._auto_decompress and head.content_encoding is not None:
+            self._decoder = make_decoder(
+                head.content_encoding.decode("latin-1"), self._max_decompressed
+            )
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result((head, stream))
