@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import pathlib
 
+import pytest
 from yarl import URL
 
 import surge
 from surge import web
+from tests.client.servers import raw_server, read_request, reply
 from tests.helpers import serve
 
 
@@ -120,3 +122,24 @@ async def test_cookies_round_trip_through_a_server() -> None:
             async with s.get(url + "/me") as resp:
                 assert await resp.json() == {}
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(("quote", "expected"), [(True, b'k="a b"'), (False, b"k=a b")])
+async def test_quote_cookie_controls_quoting_of_sent_values(quote: bool, expected: bytes) -> None:
+
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head, _ = await read_request(reader)
+        heads.append(head)
+        writer.write(reply(200, b"ok"))
+        await writer.drain()
+
+    async with raw_server(handler) as srv:
+        jar = surge.CookieJar(unsafe=True, quote_cookie=quote)
+        async with (
+            surge.ClientSession(cookie_jar=jar, cookies={"k": "a b"}) as s,
+            s.get(srv.url) as r,
+        ):
+            await r.read()
+    assert b"\r\nCookie: " + expected + b"\r\n" in heads[0]

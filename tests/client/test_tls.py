@@ -87,3 +87,48 @@ async def test_server_hostname_overrides_the_checked_name() -> None:
             f"https://127.0.0.1:{port}/", ssl=ctx, server_hostname="api.internal"
         ) as resp:
             assert await resp.read() == b"secure"
+
+
+async def test_fingerprint_pins_the_server_certificate() -> None:
+    import hashlib
+
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert = ca.issue_cert("localhost")
+    cert.configure_cert(ctx)
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    good = surge.Fingerprint(hashlib.sha256(der).digest())
+    bad = surge.Fingerprint(hashlib.sha256(b"other").digest())
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await read_request(reader)
+            writer.write(reply(200, b"pinned"))
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=ctx)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with surge.ClientSession() as s:
+            # not trusted by any CA we know: the pin alone is the trust
+            async with s.get(f"https://localhost:{port}/", ssl=good) as r:
+                assert await r.read() == b"pinned"
+            with pytest.raises(surge.ServerFingerprintMismatch) as info:
+                await s.get(f"https://localhost:{port}/", ssl=bad)
+            assert info.value.expected == bad.fingerprint
+            assert info.value.got == good.fingerprint
+            with pytest.raises(surge.ClientConnectorCertificateError):
+                await s.get(f"https://localhost:{port}/")
+    finally:
+        server.close()
+
+
+def test_fingerprint_refuses_weak_digests() -> None:
+    with pytest.raises(ValueError, match="insecure"):
+        surge.Fingerprint(b"\x00" * 20)
+    with pytest.raises(ValueError, match="length"):
+        surge.Fingerprint(b"\x00" * 7)

@@ -2,7 +2,9 @@
 
 from surge.client.auth import BasicAuth
 from surge.client.connector import BaseConnector, Connection, TCPConnector, UnixConnector
+from surge.client.context import request
 from surge.client.cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
+from surge.client.digest import DigestAuthMiddleware
 from surge.client.exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -34,12 +36,34 @@ from surge.client.exceptions import (
     UploadAbortedError,
     WSServerHandshakeError,
 )
+from surge.client.fingerprint import Fingerprint
+from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType
 from surge.client.payload import FormData
+from surge.client.policies.retry import RetryOptions
 from surge.client.request import ClientRequest, RequestInfo
 from surge.client.resolver import DefaultResolver, ThreadedResolver
 from surge.client.response import ClientResponse, ContentDisposition, HttpVersion
-from surge.client.session import ClientSession, request
+from surge.client.session import ClientSession
 from surge.client.timeouts import ClientTimeout
+from surge.client.tracing import (
+    TraceConfig,
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    TraceDnsCacheHitParams,
+    TraceDnsCacheMissParams,
+    TraceDnsResolveHostEndParams,
+    TraceDnsResolveHostStartParams,
+    TraceRequestChunkSentParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceResponseChunkReceivedParams,
+)
 
 __all__ = [
     "AbstractCookieJar",
@@ -52,7 +76,9 @@ __all__ = [
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHandlerType",
     "ClientHttpProxyError",
+    "ClientMiddlewareType",
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
@@ -68,7 +94,9 @@ __all__ = [
     "ContentTypeError",
     "CookieJar",
     "DefaultResolver",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
+    "Fingerprint",
     "FormData",
     "HttpVersion",
     "InvalidURL",
@@ -78,6 +106,7 @@ __all__ = [
     "NonHttpUrlRedirectClientError",
     "RedirectClientError",
     "RequestInfo",
+    "RetryOptions",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
@@ -86,6 +115,23 @@ __all__ = [
     "TCPConnector",
     "ThreadedResolver",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "UnixConnector",
     "UploadAbortedError",
     "WSServerHandshakeError",

@@ -6,9 +6,13 @@ The pool they go back to, and the limits, live in :mod:`surge.client.pool`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl as ssllib
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
+
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from surge.client.connection.h1 import H1Connection
 from surge.client.exceptions import (
@@ -16,13 +20,21 @@ from surge.client.exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientHttpProxyError,
+    ClientProxyConnectionError,
     ConnectionKey,
     ConnectionTimeoutError,
+    ServerFingerprintMismatch,
 )
+from surge.client.fingerprint import Fingerprint
+from surge.client.happy_eyeballs import interleave_addresses, race, sequential
 from surge.client.pool import _SENTINEL, BaseConnector, Connection
+from surge.client.proxy import connect_head
 from surge.client.request import ClientRequest
 from surge.client.resolver import DefaultResolver, DnsCache, ResolveResult
 from surge.client.timeouts import ClientTimeout
+from surge.client.tracing import Trace
+from surge.http.errors import HttpProtocolError
 
 __all__ = ["BaseConnector", "Connection", "TCPConnector", "UnixConnector"]
 
@@ -42,10 +54,11 @@ _SSL_CONTEXTS: dict[bool, ssllib.SSLContext] = {}
 
 
 def ssl_context_for(value: Any) -> ssllib.SSLContext:
-    """The SSLContext for an ``ssl=`` value: True/None (verify), False (don't), a context."""
+    """The SSLContext for an ``ssl=`` value: True/None (verify), False or a
+    :class:`Fingerprint` (don't; the pin is checked after the handshake), a context."""
     if isinstance(value, ssllib.SSLContext):
         return value
-    verified = value is not False
+    verified = value is not False and not isinstance(value, Fingerprint)
     ctx = _SSL_CONTEXTS.get(verified)
     if ctx is None:
         ctx = _SSL_CONTEXTS[verified] = _make_ssl_context(verified)
@@ -94,6 +107,7 @@ class TCPConnector(BaseConnector):
         self._local_addr = local_addr
         self._resolver = resolver if resolver is not None else DefaultResolver()
         self._happy_eyeballs_delay = happy_eyeballs_delay
+        self._interleave = interleave
 
     @property
     def family(self) -> int:
@@ -113,11 +127,25 @@ class TCPConnector(BaseConnector):
 
     def _key(self, req: ClientRequest) -> ConnectionKey:
         ssl = (req.ssl if req.ssl is not True else self._ssl) if req.is_ssl else None
+        if req.proxy is None:
+            return ConnectionKey(
+                req.url.raw_host or "", req.url.port, req.is_ssl, ssl, req.server_hostname
+            )
+        headers = req.proxy_headers
         return ConnectionKey(
-            req.url.raw_host or "", req.url.port, req.is_ssl, ssl, req.server_hostname
+            req.url.raw_host or "",
+            req.url.port,
+            req.is_ssl,
+            ssl,
+            req.server_hostname,
+            req.proxy,
+            req.proxy_auth,
+            hash(tuple(headers.items())) if headers else None,
         )
 
-    async def _resolve(self, host: str, port: int, key: ConnectionKey) -> list[ResolveResult]:
+    async def _resolve(
+        self, host: str, port: int, key: ConnectionKey, traces: Sequence[Trace] = ()
+    ) -> list[ResolveResult]:
         try:
             socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
         except OSError:
@@ -131,51 +159,190 @@ class TCPConnector(BaseConnector):
         if self._use_dns_cache:
             cached = self._dns_cache.get(cache_key)
             if cached is not None:
+                for trace in traces:
+                    await trace.send_dns_cache_hit(host)
                 return cached
+            for trace in traces:
+                await trace.send_dns_cache_miss(host)
+        for trace in traces:
+            await trace.send_dns_resolvehost_start(host)
         try:
             addrs = await self._resolver.resolve(host, port, family=self._family)
         except OSError as exc:
             raise ClientConnectorDNSError(key, exc) from exc
         if not addrs:
             raise ClientConnectorDNSError(key, OSError(None, f"Could not resolve host {host}"))
+        for trace in traces:
+            await trace.send_dns_resolvehost_end(host)
         if self._use_dns_cache:
             self._dns_cache.put(cache_key, addrs)
         return list(addrs)
 
     async def _create_connection(
-        self, req: ClientRequest, key: ConnectionKey, timeout: ClientTimeout | None
+        self,
+        req: ClientRequest,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+        traces: Sequence[Trace] = (),
     ) -> H1Connection:
+        if req.proxy is not None:
+            return await self._create_proxy_connection(req, key, timeout, traces)
         host = req.url.raw_host or ""
         port = req.url.port or (443 if req.is_ssl else 80)
-        addrs = await self._resolve(host, port, key)
         ssl_ctx = ssl_context_for(key.ssl) if req.is_ssl else None
+        server_hostname = (req.server_hostname or host.rstrip(".")) if ssl_ctx else None
+        proto = await self._connect_host(
+            host, port, key, timeout, traces, ssl=ssl_ctx, server_hostname=server_hostname
+        )
+        self._check_fingerprint(proto, key)
+        return proto
+
+    async def _connect_host(
+        self,
+        host: str,
+        port: int,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+        traces: Sequence[Trace],
+        **kwargs: Any,
+    ) -> H1Connection:
+        addrs = interleave_addresses(await self._resolve(host, port, key, traces), self._interleave)
         loop = asyncio.get_running_loop()
-        last: OSError | None = None
-        for addr in addrs:
-            try:
-                return await self._open(
-                    key,
-                    timeout,
-                    loop.create_connection,
-                    host=addr["host"],
-                    port=addr["port"],
-                    ssl=ssl_ctx,
-                    family=addr["family"],
-                    proto=addr["proto"],
-                    flags=addr["flags"],
-                    server_hostname=(req.server_hostname or host.rstrip(".")) if ssl_ctx else None,
-                    local_addr=self._local_addr,
-                )
-            except (
-                ClientConnectorSSLError,
-                ClientConnectorCertificateError,
-                ConnectionTimeoutError,
-            ):
-                raise
-            except OSError as exc:
-                last = exc
-        assert last is not None
+        attempts = [
+            functools.partial(
+                self._open,
+                key,
+                timeout,
+                loop.create_connection,
+                host=addr["host"],
+                port=addr["port"],
+                family=addr["family"],
+                proto=addr["proto"],
+                flags=addr["flags"],
+                local_addr=self._local_addr,
+                **kwargs,
+            )
+            for addr in addrs
+        ]
+        delay = self._happy_eyeballs_delay
+        if delay is None or len(attempts) == 1:
+            proto, errors = await sequential(attempts)
+        else:
+            proto, errors = await race(attempts, delay, H1Connection.close)
+        if proto is not None:
+            return proto
+        last: BaseException | None = None
+        for error in errors:
+            if isinstance(error, _FINAL_ERRORS) or not isinstance(error, OSError):
+                raise error  # type: ignore[misc]
+            last = error
+        assert isinstance(last, OSError)
         raise ClientConnectorError(key, last) from last
+
+    def _check_fingerprint(self, proto: H1Connection, key: ConnectionKey) -> None:
+        if isinstance(key.ssl, Fingerprint) and proto.transport is not None:
+            try:
+                key.ssl.check(proto.transport)
+            except ServerFingerprintMismatch:
+                proto.abort()
+                raise
+
+    async def _create_proxy_connection(
+        self,
+        req: ClientRequest,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+        traces: Sequence[Trace],
+    ) -> H1Connection:
+        proxy = req.proxy
+        assert proxy is not None
+        proxy_key = ConnectionKey(proxy.raw_host or "", proxy.port or 80, False, None, None)
+        try:
+            proto = await self._connect_host(
+                proxy_key.host, proxy.port or 80, proxy_key, timeout, traces, ssl=None
+            )
+        except ClientConnectorError as exc:
+            if isinstance(exc, ClientConnectorDNSError):
+                raise
+            raise ClientProxyConnectionError(proxy_key, exc.os_error) from exc
+        if not req.is_ssl:
+            return proto
+        try:
+            await self._open_tunnel(proto, req, key, timeout)
+        except BaseException:
+            proto.abort()
+            raise
+        return proto
+
+    async def _open_tunnel(
+        self,
+        proto: H1Connection,
+        req: ClientRequest,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+    ) -> None:
+        """``CONNECT`` through the proxy, then TLS to the origin on the same socket."""
+        host = req.url.raw_host or ""
+        port = req.url.port or 443
+        head = connect_head(host, port, req.proxy_auth, req.proxy_headers)
+        waiter = proto.start(
+            head,
+            head_request=True,  # a 2xx to CONNECT has no body: the tunnel starts after the head
+            max_line_size=8190,
+            max_field_size=8190,
+            max_headers=128,
+            read_bufsize=2**16,
+            auto_decompress=False,
+            max_decompressed=0,
+            sock_read=timeout.sock_read if timeout is not None else None,
+        )
+        try:
+            rhead, _ = await waiter
+        except HttpProtocolError as err:
+            raise ClientHttpProxyError(
+                req.request_info, (), status=0, message=f"Malformed proxy response: {err}"
+            ) from None
+        if not 200 <= rhead.status < 300:
+            raise ClientHttpProxyError(
+                req.request_info,
+                (),
+                status=rhead.status,
+                message=rhead.reason,
+                headers=CIMultiDictProxy(
+                    CIMultiDict(
+                        (n.decode("latin-1"), v.decode("latin-1")) for n, v in rhead.headers
+                    )
+                ),
+            )
+        transport = proto.transport
+        assert transport is not None
+        loop = asyncio.get_running_loop()
+        sock_connect = timeout.sock_connect if timeout is not None else None
+        try:
+            async with asyncio.timeout(sock_connect):
+                tls = await loop.start_tls(
+                    transport,
+                    proto,
+                    ssl_context_for(key.ssl),
+                    server_hostname=(req.server_hostname or host.rstrip(".")),
+                )
+        except TimeoutError:
+            raise ConnectionTimeoutError(f"TLS handshake timeout to host {host}:{port}") from None
+        except ssllib.SSLCertVerificationError as exc:
+            raise ClientConnectorCertificateError(key, exc) from exc
+        except ssllib.SSLError as exc:
+            raise ClientConnectorSSLError(key, exc) from exc
+        proto.transport = cast(asyncio.Transport, tls)
+        proto.reused = 0  # the CONNECT exchange is not a request of the origin's
+        self._check_fingerprint(proto, key)
+
+
+_FINAL_ERRORS = (
+    ClientConnectorSSLError,
+    ClientConnectorCertificateError,
+    ConnectionTimeoutError,
+    ServerFingerprintMismatch,
+)
 
 
 class UnixConnector(BaseConnector):
@@ -205,7 +372,11 @@ class UnixConnector(BaseConnector):
         return self._path
 
     async def _create_connection(
-        self, req: ClientRequest, key: ConnectionKey, timeout: ClientTimeout | None
+        self,
+        req: ClientRequest,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+        traces: Sequence[Trace] = (),
     ) -> H1Connection:
         loop = asyncio.get_running_loop()
         try:

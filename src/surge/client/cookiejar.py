@@ -144,6 +144,11 @@ class CookieJar(AbstractCookieJar):
         return self._unsafe
 
     @property
+    def empty(self) -> bool:
+        """No cookie at all (expired ones included): nothing to filter per request."""
+        return not self._cookies
+
+    @property
     def quote_cookie(self) -> bool:
         return self._quote_cookie
 

@@ -51,6 +51,9 @@ class ConnectionKey(NamedTuple):
     is_ssl: bool
     ssl: Any
     server_hostname: str | None
+    proxy: Any = None
+    proxy_auth: Any = None
+    proxy_headers_hash: int | None = None
 
 
 class ClientError(Exception):

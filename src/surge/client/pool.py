@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl as ssllib
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from surge.client.connection.h1 import H1Connection
@@ -23,6 +24,7 @@ from surge.client.exceptions import (
 )
 from surge.client.request import ClientRequest
 from surge.client.timeouts import ClientTimeout
+from surge.client.tracing import Trace
 
 __all__ = ["BaseConnector", "Connection"]
 
@@ -100,6 +102,10 @@ class BaseConnector:
         self._cleanup_handle: asyncio.TimerHandle | None = None
         self._loop = loop
         self._all: set[H1Connection] = set()
+        self._cleanup_closed = enable_cleanup_closed
+        self._cleanup_closed_period = 2.0
+        self._closing: list[tuple[H1Connection, float]] = []
+        self._closing_handle: asyncio.TimerHandle | None = None
 
     # properties ----------------------------------------------------------------------------
 
@@ -140,7 +146,7 @@ class BaseConnector:
     async def connect(
         self,
         req: ClientRequest,
-        traces: Any = None,
+        traces: Sequence[Trace] | None = None,
         timeout: ClientTimeout | None = None,
         *,
         fresh: bool = False,
@@ -149,6 +155,46 @@ class BaseConnector:
         if self._closed:
             raise RuntimeError("Connector is closed.")
         key = self._key(req)
+        if not self._has_room(key):
+            await self._wait_for_room(key, traces or ())
+        self._acquired_total += 1
+        self._acquired[key] = self._acquired.get(key, 0) + 1
+        try:
+            proto = None if fresh else self._take_pooled(key)
+            if proto is None:
+                if traces:
+                    for trace in traces:
+                        await trace.send_connection_create_start()
+                proto = await self._create_connection(req, key, timeout, traces or ())
+                self._all.add(proto)
+                if traces:
+                    for trace in traces:
+                        await trace.send_connection_create_end()
+            elif traces:
+                for trace in traces:
+                    await trace.send_connection_reuseconn()
+        except BaseException:
+            self._unreserve(key)
+            raise
+        return Connection(self, key, proto)
+
+    def connect_pooled(self, req: ClientRequest) -> Connection | None:
+        """A pooled connection for ``req`` if one is ready now (no waiting, no connecting)."""
+        if self._closed:
+            return None
+        key = self._key(req)
+        if key not in self._pool or not self._has_room(key):
+            return None
+        proto = self._take_pooled(key)
+        if proto is None:
+            return None
+        self._acquired_total += 1
+        self._acquired[key] = self._acquired.get(key, 0) + 1
+        return Connection(self, key, proto)
+
+    async def _wait_for_room(self, key: ConnectionKey, traces: Sequence[Trace]) -> None:
+        for trace in traces:
+            await trace.send_connection_queued_start()
         while not self._has_room(key):
             waiter = asyncio.get_running_loop().create_future()
             entry = (key, waiter)
@@ -161,17 +207,8 @@ class BaseConnector:
                 elif waiter.done() and not waiter.cancelled():
                     self._wake_waiter()  # pass the wake-up on
                 raise
-        self._acquired_total += 1
-        self._acquired[key] = self._acquired.get(key, 0) + 1
-        try:
-            proto = None if fresh else self._take_pooled(key)
-            if proto is None:
-                proto = await self._create_connection(req, key, timeout)
-                self._all.add(proto)
-        except BaseException:
-            self._unreserve(key)
-            raise
-        return Connection(self, key, proto)
+        for trace in traces:
+            await trace.send_connection_queued_end()
 
     def _take_pooled(self, key: ConnectionKey) -> H1Connection | None:
         conns = self._pool.get(key)
@@ -188,8 +225,7 @@ class BaseConnector:
                 or transport.is_closing()
                 or (ttl is not None and now - stamp > ttl)
             ):
-                proto.close()
-                self._all.discard(proto)
+                self._close_proto(proto)
                 continue
             if not conns:
                 del self._pool[key]
@@ -221,8 +257,7 @@ class BaseConnector:
     def _release(self, key: ConnectionKey, proto: H1Connection, reusable: bool) -> None:
         self._unreserve(key)
         if not reusable or self._force_close or self._closed or proto.closed:
-            proto.close()
-            self._all.discard(proto)
+            self._close_proto(proto)
             return
         loop = asyncio.get_running_loop()
         self._pool.setdefault(key, []).append((proto, loop.time()))
@@ -239,8 +274,7 @@ class BaseConnector:
             alive = []
             for proto, stamp in self._pool[key]:
                 if proto.closed or now - stamp > ttl:
-                    proto.close()
-                    self._all.discard(proto)
+                    self._close_proto(proto)
                 else:
                     alive.append((proto, stamp))
             if alive:
@@ -249,6 +283,41 @@ class BaseConnector:
                 del self._pool[key]
         if self._pool:
             self._cleanup_handle = loop.call_later(ttl, self._cleanup)
+
+    def _close_proto(self, proto: H1Connection) -> None:
+        proto.close()
+        self._all.discard(proto)
+        transport = proto.transport
+        if (
+            self._cleanup_closed
+            and not proto.closed
+            and transport is not None
+            and transport.get_extra_info("sslcontext") is not None
+        ):
+            # A TLS close waits for the peer's close_notify; a peer that never sends it would
+            # keep the socket forever. Abort what is still open after a grace period.
+            loop = asyncio.get_running_loop()
+            self._closing.append((proto, loop.time() + self._cleanup_closed_period))
+            if self._closing_handle is None:
+                self._closing_handle = loop.call_later(
+                    self._cleanup_closed_period, self._abort_closing
+                )
+
+    def _abort_closing(self) -> None:
+        self._closing_handle = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = []
+        for proto, deadline in self._closing:
+            if proto.closed:
+                continue
+            if deadline <= now:
+                proto.abort()
+            else:
+                waiting.append((proto, deadline))
+        self._closing = waiting
+        if waiting:
+            self._closing_handle = loop.call_at(waiting[0][1], self._abort_closing)
 
     async def close(self) -> None:
         """Close every connection, pooled or in use."""
@@ -261,6 +330,12 @@ class BaseConnector:
         for proto in list(self._all):
             proto.close()
         self._all.clear()
+        if self._closing_handle is not None:
+            self._closing_handle.cancel()
+            self._closing_handle = None
+        for proto, _ in self._closing:
+            proto.abort()
+        self._closing.clear()
         self._pool.clear()
         for _, waiter in self._waiters:
             if not waiter.done():
@@ -276,7 +351,11 @@ class BaseConnector:
         )
 
     async def _create_connection(
-        self, req: ClientRequest, key: ConnectionKey, timeout: ClientTimeout | None
+        self,
+        req: ClientRequest,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+        traces: Sequence[Trace] = (),
     ) -> H1Connection:
         raise NotImplementedError
 

@@ -37,6 +37,7 @@ DEFAULT_USER_AGENT = f"Python/{platform.python_version_tuple()[0]}.{platform.pyt
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN = re.compile(r"[\r\n\x00]")
 _HTTP_SCHEMES = frozenset({"http", "https"})
+_SECURE_SCHEMES = frozenset({"https", "wss"})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
@@ -98,6 +99,16 @@ def apply_params(url: URL, params: Any) -> URL:
     return url.extend_query(pairs)
 
 
+def host_header(url: URL) -> str:
+    """The ``Host`` header value for ``url``."""
+    host = url.raw_host or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if url.explicit_port is not None and not url.is_default_port():
+        host = f"{host}:{url.port}"
+    return host
+
+
 def check_headers(headers: Iterable[tuple[str, str]]) -> None:
     for name, value in headers:
         if not _TOKEN.fullmatch(name):
@@ -125,9 +136,14 @@ class ClientRequest:
         "expect100",
         "headers",
         "method",
+        "options",
         "original_url",
         "payload",
+        "proxy",
+        "proxy_auth",
+        "proxy_headers",
         "server_hostname",
+        "session",
         "ssl",
         "url",
     )
@@ -150,7 +166,7 @@ class ClientRequest:
             raise ValueError(f"Method {method!r} is not a valid HTTP token")
         self.method = method.upper()
         self.original_url = url
-        self.url = url.with_fragment(None)
+        self.url = url.with_fragment(None) if url.raw_fragment else url
         if url.raw_user is not None or url.raw_password is not None:
             if auth is None:
                 auth = BasicAuth.from_url(url)
@@ -163,10 +179,31 @@ class ClientRequest:
         self.compress = compress
         self.chunked = chunked
         self.expect100 = expect100
+        self.proxy: URL | None = None
+        self.proxy_auth: BasicAuth | None = None
+        self.proxy_headers: CIMultiDict[str] | None = None
+        self.session: Any = None  # the ClientSession sending it (middlewares use it)
+        self.options: Any = None  # the per-call settings (surge.client.exchange.SendOptions)
+
+    def carry_from(self, other: ClientRequest) -> None:
+        """Take ``other``'s session, settings and proxy (a redirect or a retry of it)."""
+        self.session = other.session
+        self.options = other.options
+        self.proxy = other.proxy
+        self.proxy_auth = other.proxy_auth
+        self.proxy_headers = other.proxy_headers
+
+    def __repr__(self) -> str:
+        return f"<ClientRequest({self.method} {self.url})>"
+
+    @property
+    def body(self) -> bytes:
+        """The body when it is held in memory (b"" for a streamed one)."""
+        return self.payload.data or b""
 
     @property
     def is_ssl(self) -> bool:
-        return self.url.scheme in ("https", "wss")
+        return self.url.scheme in _SECURE_SCHEMES
 
     @property
     def idempotent(self) -> bool:
@@ -174,16 +211,13 @@ class ClientRequest:
 
     @property
     def request_info(self) -> RequestInfo:
+        return self.make_request_info()
+
+    def make_request_info(self) -> RequestInfo:
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
 
     def host_header(self) -> str:
-        url = self.url
-        host = url.raw_host or ""
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        if url.explicit_port is not None and not url.is_default_port():
-            host = f"{host}:{url.port}"
-        return host
+        return host_header(self.url)
 
     def serialize_head(self) -> tuple[bytes, bytes | None, AsyncIterator[bytes] | None]:
         """The head bytes, and the body: bytes to send with the head, or a stream of chunks.
@@ -221,8 +255,11 @@ class ClientRequest:
             headers["Content-Length"] = str(size or 0)
         if self.expect100 and (stream is not None or data):
             headers["Expect"] = "100-continue"
-        target = self.url.raw_path_qs or "/"
-        head = serialize_request_head(self.method, target, headers.items())
+        if self.proxy is not None and not self.is_ssl:
+            target = str(self.url)  # absolute-form, as a forward proxy needs (RFC 9112 3.2.2)
+        else:
+            target = self.url.raw_path_qs or "/"
+        head = _serialize_head(self.method, target, headers.items())
         if stream is not None and chunked:
             return head, None, _chunked(stream)
         if stream is None and chunked:
@@ -232,6 +269,22 @@ class ClientRequest:
                 None,
             )
         return head, data or None, stream
+
+
+def _serialize_head(method: str, target: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    """The request head; validated once as a whole (every line ends in the one CRLF we put
+    there, no NUL), the per-header check runs only to name the culprit."""
+    lines = [f"{name}: {value}\r\n" for name, value in headers]
+    head = f"{method} {target} HTTP/1.1\r\n{''.join(lines)}\r\n"
+    expected = len(lines) + 2
+    if (
+        head.count("\n") != expected
+        or head.count("\r") != expected
+        or "\x00" in head
+        or " " in target
+    ):
+        return serialize_request_head(method, target, headers)  # raises the precise error
+    return head.encode("utf-8")
 
 
 async def _chunked(stream: Any) -> AsyncIterator[bytes]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import json as jsonlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -22,6 +22,7 @@ from surge.net.streams import StreamReader
 
 if TYPE_CHECKING:
     from surge.client.connector import Connection
+    from surge.client.tracing import Trace
 
 __all__ = ["ClientResponse", "ContentDisposition", "HttpVersion"]
 
@@ -33,6 +34,7 @@ class HttpVersion(NamedTuple):
 
 HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
+_VERSIONS = {(1, 1): HttpVersion11, (1, 0): HttpVersion10}
 
 
 class ContentDisposition(NamedTuple):
@@ -50,6 +52,7 @@ class ClientResponse:
     """The answer to a request (``async with session.get(url) as response:``)."""
 
     _connection: Connection | None = None  # so __del__ works on a half-built response
+    _traces: Sequence[Trace] = ()
 
     def __init__(
         self,
@@ -61,19 +64,20 @@ class ClientResponse:
         version: tuple[int, int],
         raw_headers: list[tuple[bytes, bytes]],
         content: StreamReader,
-        request_info: RequestInfo,
+        request_info: RequestInfo | Callable[[], RequestInfo],
         connection: Connection | None,
         loop: Any = None,
     ) -> None:
         self.method = method
-        self._url = url.with_fragment(None)
+        self._url = url.with_fragment(None) if url.raw_fragment else url
         self._real_url = url
         self.status = status
         self.reason = reason
-        self.version = HttpVersion(*version)
+        self.version = _VERSIONS.get(version) or HttpVersion(*version)
         self._raw = raw_headers
         self._headers: CIMultiDictProxy[str] | None = None
         self.content = content
+        # A callable builds the RequestInfo on first use (most responses never need it).
         self._request_info = request_info
         self._connection = connection
         self._body: bytes | None = None
@@ -125,7 +129,10 @@ class ClientResponse:
 
     @property
     def request_info(self) -> RequestInfo:
-        return self._request_info
+        info = self._request_info
+        if not isinstance(info, RequestInfo):
+            info = self._request_info = info()
+        return info
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
@@ -213,6 +220,8 @@ class ClientResponse:
                 self.close()
                 raise
             self._release_connection()
+            for trace in self._traces:
+                await trace.send_response_chunk_received(self.method, self._url, self._body)
         return self._body
 
     def get_encoding(self) -> str:
@@ -247,7 +256,7 @@ class ClientResponse:
             mtype = self.content_type
             if mtype != content_type and not _JSON_RE.match(mtype):
                 raise ContentTypeError(
-                    self._request_info,
+                    self.request_info,
                     self._history,
                     status=self.status,
                     message=f"Attempt to decode JSON with unexpected mimetype: {mtype}",
@@ -299,7 +308,7 @@ class ClientResponse:
         if self.status >= 400:
             self.release()
             raise ClientResponseError(
-                self._request_info,
+                self.request_info,
                 self._history,
                 status=self.status,
                 message=self.reason,

@@ -1,9 +1,10 @@
 """``ClientSession``: the client's front door (aiohttp's API).
 
-The session merges its defaults into each request, drives the redirect policy, keeps cookies
-and hands exchanges to the connector's connections. A request on a pooled connection that the
-server had already closed is sent again, once, on a fresh connection when that is safe
-(idempotent method, replayable body, nothing received yet).
+The session merges its defaults into each request and drives the hops: the redirect policy
+(:mod:`surge.client.policies.redirects`) around the retry policy
+(:mod:`surge.client.policies.retry`) around the middleware chain, whose innermost handler
+sends one hop (:mod:`surge.client.exchange`). Tracing callbacks, when configured, hear of
+every step; without them the hot path does not look at them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -19,59 +20,33 @@ from multidict import CIMultiDict, istr
 from yarl import URL
 
 from surge.client.auth import BasicAuth
-from surge.client.connection.h1 import H1Connection
 from surge.client.connector import BaseConnector, TCPConnector
+from surge.client.context import _RequestContextManager, request
 from surge.client.cookiejar import AbstractCookieJar, CookieJar
-from surge.client.exceptions import (
-    ClientResponseError,
-    ConnectionTimeoutError,
-    ServerDisconnectedError,
-    ServerTimeoutError,
-)
+from surge.client.driver import run_hops
+from surge.client.exceptions import ServerTimeoutError
+from surge.client.exchange import Progress, SendOptions, send_request
+from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType, build_chain
 from surge.client.policies.redirects import follow_redirects
+from surge.client.policies.retry import RetryOptions
+from surge.client.proxy import netrc_auth, proxy_url
 from surge.client.request import (
     ClientRequest,
     apply_params,
     build_url,
     check_headers,
     default_headers,
+    host_header,
     make_body,
 )
 from surge.client.response import ClientResponse
 from surge.client.timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from surge.client.tracing import Trace, TraceConfig
 from surge.http.content.codecs import DEFAULT_MAX_DECOMPRESSED_SIZE
-from surge.http.errors import HttpProtocolError
 
 __all__ = ["ClientSession", "request"]
 
 _SENTINEL: Any = object()
-
-
-class _RequestContextManager:
-    """What ``session.get()`` returns: awaitable, and an async context manager that
-    releases the response on exit."""
-
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._resp is not None
-        self._resp.release()
 
 
 def _single(req: ClientRequest) -> Generator[ClientRequest, Any, None]:
@@ -83,6 +58,10 @@ class ClientSession:
 
     ``async with ClientSession(base_url="http://api", timeout=ClientTimeout(total=30)) as s:``
     ``    async with s.get("/users/1") as resp: data = await resp.json()``
+
+    Beyond aiohttp: ``retry=RetryOptions(...)`` retries idempotent requests on connection
+    errors and 429/5xx answers; ``on_upload_progress``/``on_download_progress`` are called
+    with ``(bytes_so_far, total_or_None)``.
     """
 
     _connector: BaseConnector | None = None  # so __del__ works when __init__ failed
@@ -95,11 +74,12 @@ class ClientSession:
         loop: asyncio.AbstractEventLoop | None = None,
         cookies: Any = None,
         headers: Any = None,
-        proxy: Any = None,
+        proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
         skip_auto_headers: Iterable[str] | None = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str] = jsonlib.dumps,
+        version: Any = None,
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
@@ -107,22 +87,21 @@ class ClientSession:
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        trace_configs: list[Any] | None = None,
+        trace_configs: list[TraceConfig] | None = None,
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
-        middlewares: Iterable[Any] = (),
+        middlewares: Sequence[ClientMiddlewareType] = (),
         ssl: Any = True,
         max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        retry: RetryOptions | None = None,
+        on_upload_progress: Progress | None = None,
+        on_download_progress: Progress | None = None,
         **unsupported: Any,
     ) -> None:
         if unsupported:
             raise TypeError(f"ClientSession got unsupported arguments: {sorted(unsupported)}")
-        if proxy is not None:
-            raise NotImplementedError("HTTP proxies are not supported yet")
-        if tuple(middlewares):
-            raise NotImplementedError("client middlewares are not supported yet")
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
         else:
@@ -137,7 +116,9 @@ class ClientSession:
         self._connector = connector if connector is not None else TCPConnector()
         self._connector_owner = connector_owner
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
+        self._base_headers = self._build_base_headers()
         self._default_auth = auth
+        self._default_proxy = proxy_url(proxy, proxy_auth) if proxy is not None else None
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
         if timeout is _SENTINEL or timeout is None:
@@ -150,12 +131,19 @@ class ClientSession:
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._trace_configs = trace_configs or []
+        for config in self._trace_configs:
+            config.freeze()
         self._read_bufsize = read_bufsize
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
         self._ssl = ssl
         self._max_decompressed_size = max_decompressed_size
+        self._retry = retry
+        self._upload_progress = on_upload_progress
+        self._download_progress = on_download_progress
+        self._middlewares = tuple(middlewares)
+        self._handler: ClientHandlerType = build_chain(self._send_hop, self._middlewares)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -283,15 +271,38 @@ class ClientSession:
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
-    # the exchange --------------------------------------------------------------------------
+    @property
+    def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
+        return self._middlewares
 
-    def _merge_headers(self, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
+    # the request ---------------------------------------------------------------------------
+
+    def _build_base_headers(self) -> CIMultiDict[str]:
+        """The automatic headers less the skipped ones, then the session's: built once."""
+        skip = self._skip_auto_headers
+        merged: CIMultiDict[str] = CIMultiDict(
+            (name, value) for name, value in default_headers().items() if name not in skip
+        )
+        for name in set(self._default_headers.keys()):
+            merged.popall(name, None)
+        merged.extend(self._default_headers)
+        return merged
+
+    def _merge_headers(self, url: URL, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
+        # Host goes first, as RFC 9112 recommends; then the automatic and session headers.
         merged: CIMultiDict[str] = CIMultiDict()
-        for name, value in default_headers().items():
-            if name not in skip:
-                merged[name] = value
-        if self._default_headers:
-            merged.update(self._default_headers)
+        if "Host" not in skip:
+            merged["Host"] = host_header(url)
+        if skip is self._skip_auto_headers:
+            merged.extend(self._base_headers)
+        else:
+            for name, value in default_headers().items():
+                if name not in skip:
+                    merged[name] = value
+            if self._default_headers:
+                for name in set(self._default_headers.keys()):
+                    merged.popall(name, None)
+                merged.extend(self._default_headers)
         if headers:
             extra = CIMultiDict(headers)
             check_headers(extra.items())
@@ -320,7 +331,7 @@ class ClientSession:
         expect100: bool = False,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] | None = None,
         read_until_eof: bool = True,
-        proxy: Any = None,
+        proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
         timeout: ClientTimeout | None = _SENTINEL,
         ssl: Any = True,
@@ -333,16 +344,18 @@ class ClientSession:
         max_field_size: int | None = None,
         max_headers: int | None = None,
         content_type: str | None = None,
+        middlewares: Sequence[ClientMiddlewareType] | None = None,
+        retry: RetryOptions | None = _SENTINEL,
+        on_upload_progress: Progress | None = None,
+        on_download_progress: Progress | None = None,
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
-        if proxy is not None:
-            raise NotImplementedError("HTTP proxies are not supported yet")
         url = apply_params(build_url(str_or_url, self._base_url), params)
         skip = self._skip_auto_headers
         if skip_auto_headers is not None:
             skip = skip | {istr(h) for h in skip_auto_headers}
-        merged = self._merge_headers(headers, skip)
+        merged = self._merge_headers(url, headers, skip)
         payload = make_body(data, json, content_type, self._json_serialize)
         if content_type is not None and (json is not None or data is not None):
             merged["Content-Type"] = content_type
@@ -355,262 +368,96 @@ class ClientSession:
             raise ValueError("timeout must be a ClientTimeout")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + tm.total if tm.total else None
+        if auth is None:
+            auth = self._default_auth
+        if auth is None and self._trust_env and "Authorization" not in merged:
+            auth = netrc_auth(url.host)
         req = ClientRequest(
             method,
             url,
             headers=merged,
             payload=payload,
-            auth=auth or self._default_auth,
+            auth=auth,
             ssl=ssl,
             server_hostname=server_hostname,
             compress=compress or None,
             chunked=chunked,
             expect100=expect100,
         )
-        options = (
-            skip,
-            cookies,
-            read_bufsize or self._read_bufsize,
-            self._auto_decompress if auto_decompress is None else auto_decompress,
-            max_line_size or self._max_line_size,
-            max_field_size or self._max_field_size,
-            max_headers or self._max_headers,
-            read_until_eof,
+        req.session = self
+        if proxy is not None:
+            req.proxy, req.proxy_auth = proxy_url(proxy, proxy_auth)
+        elif self._default_proxy is not None:
+            req.proxy, req.proxy_auth = self._default_proxy
+        if proxy_headers:
+            req.proxy_headers = CIMultiDict(proxy_headers)
+        traces: Sequence[Trace] = ()
+        if self._trace_configs:
+            traces = [
+                Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
+                for config in self._trace_configs
+            ]
+        req.options = SendOptions(
+            skip=skip,
+            cookies=cookies,
+            read_bufsize=read_bufsize or self._read_bufsize,
+            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+            max_line=max_line_size or self._max_line_size,
+            max_field=max_field_size or self._max_field_size,
+            max_headers=max_headers or self._max_headers,
+            read_until_eof=read_until_eof,
+            max_decompressed=self._max_decompressed_size,
+            timeout=tm,
+            deadline=deadline,
+            traces=traces,
+            upload_progress=on_upload_progress or self._upload_progress,
+            download_progress=on_download_progress or self._download_progress,
         )
+        if middlewares is None:
+            handler = self._handler
+        else:
+            handler = build_chain(self._send_hop, tuple(middlewares))
+        retry_options = self._retry if retry is _SENTINEL else retry
         policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
-        history: list[ClientResponse] = []
+        if traces:
+            for trace in traces:
+                await trace.send_request_start(method, url, merged)
+        env_proxy = self._trust_env and req.proxy is None
+        # The connection enforces the deadline while connecting and exchanging; only user code
+        # (middlewares, trace callbacks) and retry pauses need a timeout around everything.
+        outer = handler is not self._handler or self._middlewares or retry_options or traces
         try:
-            async with asyncio.timeout_at(deadline):
-                current = next(policy)
-                while True:
-                    resp = await self._send(current, tm, deadline, options)
-                    try:
-                        current = policy.send(resp)
-                    except StopIteration:
-                        break
-                    except BaseException:
-                        resp.release()
-                        raise
-                    resp.release()
-                    history.append(resp)
-        except TimeoutError as exc:
-            if isinstance(exc, ServerTimeoutError):
+            if outer:
+                async with asyncio.timeout_at(deadline):
+                    resp, history = await run_hops(
+                        policy, handler, retry_options, traces, env_proxy
+                    )
+            else:
+                resp, history = await run_hops(policy, handler, None, (), env_proxy)
+        except BaseException as exc:
+            error: BaseException = exc
+            if isinstance(exc, TimeoutError) and not isinstance(exc, ServerTimeoutError):
+                error = ServerTimeoutError(f"Request to {url} timed out after {tm.total}s")
+                error.__cause__ = exc
+            if traces:
+                for trace in traces:
+                    await trace.send_request_exception(method, url, merged, error)
+            if error is exc:
                 raise
-            raise ServerTimeoutError(f"Request to {url} timed out after {tm.total}s") from exc
+            raise error from exc
         resp._history = tuple(history)
         check = self._raise_for_status if raise_for_status is None else raise_for_status
         if check is True:
             resp.raise_for_status()
         elif callable(check):
             await check(resp)
+        if traces:
+            for trace in traces:
+                await trace.send_request_end(method, url, merged, resp)
         return resp
 
-    def _cookie_header(self, url: URL, extra: Any) -> str | None:
-        jar_cookies = self._cookie_jar.filter_cookies(url)
-        if extra:
-            tmp = CookieJar()
-            tmp.update_cookies(extra)
-            for name, morsel in tmp.filter_cookies(url).items():
-                dict.__setitem__(jar_cookies, name, morsel)
-        if not jar_cookies:
-            return None
-        return "; ".join(m.OutputString() for m in jar_cookies.values())
-
-    async def _send(
-        self,
-        req: ClientRequest,
-        tm: ClientTimeout,
-        deadline: float | None,
-        options: tuple[Any, ...],
-    ) -> ClientResponse:
-        (
-            skip,
-            cookies,
-            read_bufsize,
-            auto_decompress,
-            max_line,
-            max_field,
-            max_headers,
-            until_eof,
-        ) = options
-        headers = req.headers
-        if "Host" not in headers and "Host" not in skip:
-            # Host goes first, as RFC 9112 recommends.
-            fresh: CIMultiDict[str] = CIMultiDict(Host=req.host_header())
-            fresh.extend(headers)
-            req.headers = headers = fresh
-        if req.auth is not None and "Authorization" not in headers:
-            headers["Authorization"] = req.auth.encode()
-        cookie = self._cookie_header(req.url, cookies)
-        if cookie is not None:
-            headers["Cookie"] = cookie
-        head, body, stream = req.serialize_head()
-        assert self._connector is not None
-        connector = self._connector
-        retry_ok = req.idempotent and req.payload.replayable
-        attempt = 0
-        while True:
-            try:
-                async with asyncio.timeout(tm.connect):
-                    conn = await connector.connect(req, None, tm, fresh=attempt > 0)
-            except TimeoutError as exc:
-                if isinstance(exc, ConnectionTimeoutError):
-                    raise
-                raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
-            proto = conn.protocol
-            assert proto is not None
-            reused = proto.reused > 0
-            try:
-                started = await self._exchange(
-                    proto,
-                    req,
-                    head,
-                    body,
-                    stream,
-                    tm,
-                    (read_bufsize, auto_decompress, max_line, max_field, max_headers, until_eof),
-                )
-            except ServerDisconnectedError:
-                conn.close()
-                if reused and retry_ok and attempt == 0 and not proto.got_bytes:
-                    attempt += 1
-                    continue
-                raise
-            except HttpProtocolError as err:
-                conn.close()
-                raise ClientResponseError(
-                    req.request_info, (), status=400, message=f"Malformed response: {err.message}"
-                ) from None
-            except BaseException:
-                conn.close()
-                raise
-            break
-        rhead, content = started
-        resp = ClientResponse(
-            req.method,
-            req.original_url,
-            status=rhead.status,
-            reason=rhead.reason,
-            version=rhead.version,
-            raw_headers=rhead.headers,
-            content=content,
-            request_info=req.request_info,
-            connection=conn if conn.protocol is not None else None,
-        )
-        if deadline is not None and conn.protocol is not None:
-            proto.set_deadline(deadline)
-        if resp.headers.get("Set-Cookie") is not None:
-            self._cookie_jar.update_cookies(resp.cookies, resp.url)
-        return resp
-
-    async def _exchange(
-        self,
-        proto: H1Connection,
-        req: ClientRequest,
-        head: bytes,
-        body: bytes | None,
-        stream: AsyncIterator[bytes] | None,
-        tm: ClientTimeout,
-        limits: tuple[int, bool, int, int, int, bool],
-    ) -> Any:
-        read_bufsize, auto_decompress, max_line, max_field, max_headers, until_eof = limits
-        expect = req.expect100 and (body is not None or stream is not None)
-        first = head + body if body is not None and not expect else head
-        waiter = proto.start(
-            first,
-            head_request=req.method == "HEAD",
-            max_line_size=max_line,
-            max_field_size=max_field,
-            max_headers=max_headers,
-            read_bufsize=read_bufsize,
-            auto_decompress=auto_decompress,
-            max_decompressed=self._max_decompressed_size,
-            sock_read=tm.sock_read,
-            expect_continue=expect,
-            read_until_eof=until_eof,
-        )
-        try:
-            if expect:
-                await proto.wait_continue()
-                if waiter.done():
-                    return waiter.result()  # a final answer instead of 100: no body is sent
-                if body is not None:
-                    proto.write(body)
-            if stream is not None:
-                async for chunk in stream:
-                    if waiter.done():
-                        break  # the server answered early; it will not read the rest
-                    proto.write(chunk)
-                    await proto.drain()
-        except ServerDisconnectedError:
-            if waiter.done() and waiter.exception() is None:
-                return waiter.result()
-            raise
-        return await waiter
-
-
-class _SessionRequestContextManager:
-    """``surge.request(...)``: a one-shot session closed with the response."""
-
-    __slots__ = ("_coro", "_resp", "_session")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
-        self._coro = coro
-        self._session = session
-        self._resp: ClientResponse | None = None
-
-    async def _run(self) -> ClientResponse:
-        try:
-            self._resp = await self._coro
-        except BaseException:
-            await self._session.close()
-            raise
-        return self._resp
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._await_and_read().__await__()
-
-    async def _await_and_read(self) -> ClientResponse:
-        resp = await self._run()
-        try:
-            await resp.read()
-        finally:
-            await self._session.close()
-        return resp
-
-    async def __aenter__(self) -> ClientResponse:
-        return await self._run()
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._resp is not None:
-            self._resp.release()
-        await self._session.close()
-
-
-def request(
-    method: str,
-    url: str | URL,
-    *,
-    connector: BaseConnector | None = None,
-    loop: asyncio.AbstractEventLoop | None = None,
-    **kwargs: Any,
-) -> _SessionRequestContextManager:
-    """One request with a throw-away session: ``async with surge.request("GET", url) as r:``."""
-    session_kwargs = {
-        k: kwargs.pop(k)
-        for k in (
-            "cookies",
-            "version",
-            "timeout",
-            "connector_owner",
-            "cookie_jar",
-            "read_bufsize",
-            "max_line_size",
-            "max_field_size",
-        )
-        if k in kwargs
-    }
-    if connector is None:
-        connector = TCPConnector(force_close=True)
-    session = ClientSession(connector=connector, **session_kwargs)
-    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)
+    def _send_hop(self, req: ClientRequest) -> Awaitable[ClientResponse]:
+        """The innermost handler of the middleware chain: one hop on the wire."""
+        if self._connector is None:
+            raise RuntimeError("Session is closed")
+        return send_request(self._connector, self._cookie_jar, req)

@@ -13,7 +13,10 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from collections.abc import Callable
+from typing import cast
 
 from surge.client.exceptions import (
     ClientPayloadError,
@@ -77,12 +80,20 @@ class H1Connection(asyncio.Protocol):
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
         self._deadline_timer: asyncio.TimerHandle | None = None
+        self._progress: Callable[[int, int | None], object] | None = None
+        self._received = 0
 
     # asyncio callbacks ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        self.transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # A request head is one small write; Nagle would hold it for the previous ACK
+            # (uvloop, unlike asyncio, does not turn it off).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = True
@@ -155,10 +166,10 @@ class H1Connection(asyncio.Protocol):
         self._gate = _Gate(self)
         stream = StreamReader(self._gate, limit=self._read_bufsize, loop=self._loop)
         self._stream = stream
-        if self._auto_decompress:
-            for name, value in head.headers:
-                if len(name) == 16 and name.lower() == b"content-encoding":
-                    self._decoder = make_decoder(value.decode("latin-1"), self._max_decompressed)
+        if self._auto_decompress and head.content_encoding is not None:
+            self._decoder = make_decoder(
+                head.content_encoding.decode("latin-1"), self._max_decompressed
+            )
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result((head, stream))
@@ -168,6 +179,10 @@ class H1Connection(asyncio.Protocol):
             return
         stream = self._stream
         assert stream is not None
+        if self._progress is not None:
+            self._received += len(data)
+            assert self._head is not None
+            self._progress(self._received, self._head.content_length)
         if self._decoder is not None:
             try:
                 data = self._decoder.decompress(data)
@@ -211,6 +226,8 @@ class H1Connection(asyncio.Protocol):
         sock_read: float | None,
         expect_continue: bool = False,
         read_until_eof: bool = True,
+        download_progress: Callable[[int, int | None], object] | None = None,
+        deadline: float | None = None,
     ) -> asyncio.Future[ResponseStart]:
         """Send ``data`` (a request head, maybe with its body) and await the response head."""
         assert not self.busy and self.transport is not None
@@ -223,20 +240,35 @@ class H1Connection(asyncio.Protocol):
         self._auto_decompress = auto_decompress
         self._max_decompressed = max_decompressed
         self._read_bufsize = read_bufsize
-        self._parser = H1ResponseParser(
-            self,
-            head_request=head_request,
-            read_until_eof=read_until_eof,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-        )
+        self._progress = download_progress
+        self._received = 0
+        parser = self._parser
+        if (
+            parser is None
+            or parser.max_line_size != max_line_size
+            or parser.max_field_size != max_field_size
+            or parser.max_headers != max_headers
+        ):
+            parser = self._parser = H1ResponseParser(
+                self,
+                head_request=head_request,
+                read_until_eof=read_until_eof,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
+            )
+        else:
+            # llhttp parses the next response of a keep-alive connection with the same state.
+            parser.head_request = head_request
+            parser.read_until_eof = read_until_eof
         self._head_waiter = self._loop.create_future()
         self._continue_waiter = self._loop.create_future() if expect_continue else None
         self._read_timeout = sock_read
         if sock_read is not None:
             self._last_read = self._loop.time()
             self._read_timer = self._loop.call_later(sock_read, self._on_read_timer)
+        if deadline is not None:
+            self._deadline_timer = self._loop.call_at(deadline, self._on_deadline)
         self.transport.write(data)
         return self._head_waiter
 
@@ -345,6 +377,10 @@ class H1Connection(asyncio.Protocol):
 
     def _on_deadline(self) -> None:
         self._deadline_timer = None
-        if self.busy:
+        if not self.busy:
+            return
+        if self._head is None:
+            self._fail_head(ServerTimeoutError("Timeout on waiting for the response"))
+        else:
             self._fail_body(ServerTimeoutError("Timeout on reading the response body"))
-            self.abort()
+        self.abort()

@@ -49,8 +49,10 @@ def _origin(url: URL) -> tuple[str | None, str | None, int | None]:
 def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRequest | None:
     """The request a redirect response asks for, or None when it is not to be followed."""
     status = response.status
+    if status not in REDIRECT_STATUSES:
+        return None
     location = response.headers.get("Location") or response.headers.get("URI")
-    if status not in REDIRECT_STATUSES or not location:
+    if not location:
         return None
     method = request.method
     payload = request.payload
@@ -80,7 +82,7 @@ def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRe
         auth = None
     headers.popall("Host", None)
     headers.popall("Cookie", None)  # the jar adds the cookies for the new URL
-    return ClientRequest(
+    nxt = ClientRequest(
         method,
         target,
         headers=headers,
@@ -92,6 +94,8 @@ def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRe
         chunked=request.chunked,
         expect100=request.expect100,
     )
+    nxt.carry_from(request)
+    return nxt
 
 
 def follow_redirects(

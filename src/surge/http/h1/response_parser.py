@@ -30,6 +30,7 @@ class ResponseHead:
 
     __slots__ = (
         "chunked",
+        "content_encoding",
         "content_length",
         "headers",
         "keep_alive",
@@ -49,7 +50,9 @@ class ResponseHead:
         upgrade: bool,
         chunked: bool,
         content_length: int | None,
+        content_encoding: bytes | None = None,
     ) -> None:
+        self.content_encoding = content_encoding
         self.status = status
         self.reason = reason
         self.version = version
@@ -76,6 +79,7 @@ class H1ResponseParser:
     __slots__ = (
         "_chunked",
         "_content_length",
+        "_encoding",
         "_fed",
         "_headers",
         "_in_head",
@@ -117,6 +121,7 @@ class H1ResponseParser:
         self._headers: list[tuple[bytes, bytes]] = []
         self._content_length: int | None = None
         self._chunked = False
+        self._encoding: bytes | None = None
         self._in_head = False
         self._in_message = False
         self._until_eof = False
@@ -192,6 +197,8 @@ class H1ResponseParser:
             self._content_length = int(value)
         elif n == 17 and name.lower() == b"transfer-encoding":
             self._chunked = b"chunked" in value.lower()
+        elif n == 16 and name.lower() == b"content-encoding":
+            self._encoding = value
         headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -221,6 +228,7 @@ class H1ResponseParser:
             status == 101,
             self._chunked,
             0 if no_body else self._content_length,
+            self._encoding,
         )
         self._sink.on_response(head)
         if skip:

@@ -1,0 +1,274 @@
+"""One hop: a finished :class:`ClientRequest` onto a connection, and its response head back.
+
+This is the innermost handler of the middleware chain. A request on a pooled connection that
+the server had already closed is sent again, once, on a fresh connection when that is safe
+(idempotent method, replayable body, nothing received yet), so a keep-alive race never
+surfaces as :class:`ServerDisconnectedError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from typing import Any
+
+from multidict import CIMultiDict, istr
+
+from surge.client.connection.h1 import H1Connection, ResponseStart
+from surge.client.connector import BaseConnector, Connection
+from surge.client.cookiejar import AbstractCookieJar, CookieJar
+from surge.client.exceptions import (
+    ClientResponseError,
+    ConnectionTimeoutError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+)
+from surge.client.payload import Payload
+from surge.client.request import ClientRequest
+from surge.client.response import ClientResponse
+from surge.client.timeouts import ClientTimeout
+from surge.client.tracing import Trace
+from surge.http.errors import HttpProtocolError
+
+__all__ = ["Progress", "SendOptions", "send_request"]
+
+Progress = Callable[[int, int | None], Any]
+
+
+class SendOptions:
+    """The settings of one ``session.request()`` call, shared by all of its hops."""
+
+    __slots__ = (
+        "auto_decompress",
+        "cookies",
+        "deadline",
+        "download_progress",
+        "max_decompressed",
+        "max_field",
+        "max_headers",
+        "max_line",
+        "read_bufsize",
+        "read_until_eof",
+        "skip",
+        "timeout",
+        "traces",
+        "upload_progress",
+    )
+
+    def __init__(
+        self,
+        *,
+        skip: frozenset[istr],
+        cookies: Any,
+        read_bufsize: int,
+        auto_decompress: bool,
+        max_line: int,
+        max_field: int,
+        max_headers: int,
+        read_until_eof: bool,
+        max_decompressed: int,
+        timeout: ClientTimeout,
+        deadline: float | None,
+        traces: Sequence[Trace],
+        upload_progress: Progress | None,
+        download_progress: Progress | None,
+    ) -> None:
+        self.skip = skip
+        self.cookies = cookies
+        self.read_bufsize = read_bufsize
+        self.auto_decompress = auto_decompress
+        self.max_line = max_line
+        self.max_field = max_field
+        self.max_headers = max_headers
+        self.read_until_eof = read_until_eof
+        self.max_decompressed = max_decompressed
+        self.timeout = timeout
+        self.deadline = deadline
+        self.traces = traces
+        self.upload_progress = upload_progress
+        self.download_progress = download_progress
+
+
+def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
+    """The ``Cookie`` header for ``url``: the jar's cookies, then the request's own."""
+    if not extra and type(jar) is CookieJar and jar.empty:
+        return None
+    cookies = jar.filter_cookies(url)
+    if extra:
+        tmp = CookieJar(quote_cookie=jar.quote_cookie)
+        tmp.update_cookies(extra)
+        for name, morsel in tmp.filter_cookies(url).items():
+            dict.__setitem__(cookies, name, morsel)
+    if not cookies:
+        return None
+    if jar.quote_cookie:
+        return "; ".join(f"{m.key}={m.coded_value}" for m in cookies.values())
+    return "; ".join(f"{m.key}={m.value}" for m in cookies.values())
+
+
+def _finish_headers(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> None:
+    headers = req.headers
+    if "Host" not in headers and "Host" not in opts.skip:
+        # Host goes first, as RFC 9112 recommends.
+        fresh: CIMultiDict[str] = CIMultiDict(Host=req.host_header())
+        fresh.extend(headers)
+        req.headers = headers = fresh
+    if req.auth is not None and "Authorization" not in headers:
+        headers["Authorization"] = req.auth.encode()
+    cookie = cookie_header(jar, req.url, opts.cookies)
+    if cookie is not None:
+        headers["Cookie"] = cookie
+    if req.proxy is not None and not req.is_ssl:
+        if req.proxy_auth is not None and "Proxy-Authorization" not in headers:
+            headers["Proxy-Authorization"] = req.proxy_auth.encode()
+        if req.proxy_headers:
+            headers.extend(req.proxy_headers)
+
+
+async def send_request(
+    connector: BaseConnector, jar: AbstractCookieJar, req: ClientRequest
+) -> ClientResponse:
+    """Send ``req`` (one hop) and return its response, the body still on the wire."""
+    opts: SendOptions = req.options
+    _finish_headers(req, jar, opts)
+    payload = req.payload
+    if payload.stream is not None and (opts.traces or opts.upload_progress is not None):
+        req.payload = Payload(
+            stream=_observed(payload.stream, req, opts, payload.size),
+            size=payload.size,
+            content_type=payload.content_type,
+        )
+    head, body, stream = req.serialize_head()
+    traces = opts.traces
+    retry_ok = req.idempotent and req.payload.replayable
+    attempt = 0
+    while True:
+        conn = None if attempt or traces else connector.connect_pooled(req)
+        if conn is None:
+            conn = await _connect(connector, req, opts, attempt > 0)
+        proto = conn.protocol
+        assert proto is not None
+        reused = proto.reused > 0
+        try:
+            rhead, content = await _exchange(proto, req, head, body, stream, opts)
+        except ServerDisconnectedError:
+            conn.close()
+            if reused and retry_ok and attempt == 0 and not proto.got_bytes:
+                attempt += 1
+                continue
+            raise
+        except HttpProtocolError as err:
+            conn.close()
+            raise ClientResponseError(
+                req.request_info, (), status=400, message=f"Malformed response: {err.message}"
+            ) from None
+        except BaseException:
+            conn.close()
+            raise
+        break
+    resp = ClientResponse(
+        req.method,
+        req.original_url,
+        status=rhead.status,
+        reason=rhead.reason,
+        version=rhead.version,
+        raw_headers=rhead.headers,
+        content=content,
+        request_info=req.make_request_info,
+        connection=conn if conn.protocol is not None else None,
+    )
+    if traces:
+        resp._traces = traces
+    for name, _ in rhead.headers:
+        if len(name) == 10 and name.lower() == b"set-cookie":
+            jar.update_cookies(resp.cookies, resp.url)
+            break
+    return resp
+
+
+async def _connect(
+    connector: BaseConnector, req: ClientRequest, opts: SendOptions, fresh: bool
+) -> Connection:
+    tm = opts.timeout
+    loop = asyncio.get_running_loop()
+    when = loop.time() + tm.connect if tm.connect is not None else None
+    if opts.deadline is not None and (when is None or opts.deadline < when):
+        when = opts.deadline
+    try:
+        async with asyncio.timeout_at(when):
+            return await connector.connect(req, opts.traces, tm, fresh=fresh)
+    except TimeoutError as exc:
+        if isinstance(exc, (ConnectionTimeoutError, ServerTimeoutError)):
+            raise
+        raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
+
+
+async def _observed(
+    stream: AsyncIterable[bytes], req: ClientRequest, opts: SendOptions, total: int | None
+) -> AsyncIterator[bytes]:
+    """``stream`` reporting each chunk once it has been written (before any framing)."""
+    sent = 0
+    progress = opts.upload_progress
+    async for chunk in stream:
+        yield chunk
+        sent += len(chunk)
+        for trace in opts.traces:
+            await trace.send_request_chunk_sent(req.method, req.url, chunk)
+        if progress is not None:
+            progress(sent, total)
+
+
+async def _exchange(
+    proto: H1Connection,
+    req: ClientRequest,
+    head: bytes,
+    body: bytes | None,
+    stream: AsyncIterator[bytes] | None,
+    opts: SendOptions,
+) -> ResponseStart:
+    expect = req.expect100 and (body is not None or stream is not None)
+    first = head + body if body is not None and not expect else head
+    waiter = proto.start(
+        first,
+        head_request=req.method == "HEAD",
+        max_line_size=opts.max_line,
+        max_field_size=opts.max_field,
+        max_headers=opts.max_headers,
+        read_bufsize=opts.read_bufsize,
+        auto_decompress=opts.auto_decompress,
+        max_decompressed=opts.max_decompressed,
+        sock_read=opts.timeout.sock_read,
+        expect_continue=expect,
+        read_until_eof=opts.read_until_eof,
+        download_progress=opts.download_progress,
+        deadline=opts.deadline,
+    )
+    traces = opts.traces
+    progress = opts.upload_progress
+    try:
+        if traces:
+            for trace in traces:
+                await trace.send_request_headers(req.method, req.url, req.headers)
+        if expect:
+            await proto.wait_continue()
+            if waiter.done():
+                return waiter.result()  # a final answer instead of 100: no body is sent
+            if body is not None:
+                proto.write(body)
+        if body is not None:
+            if traces:
+                for trace in traces:
+                    await trace.send_request_chunk_sent(req.method, req.url, body)
+            if progress is not None:
+                progress(len(body), len(body))
+        if stream is not None:
+            async for chunk in stream:
+                if waiter.done():
+                    break  # the server answered early; it will not read the rest
+                proto.write(chunk)
+                await proto.drain()
+    except ServerDisconnectedError:
+        if waiter.done():
+            return waiter.result()  # the answer, or why it failed (e.g. the deadline)
+        raise
+    return await waiter
