@@ -78,6 +78,7 @@ from surge.client import (
     WSServerHandshakeError,
     request,
 )
+from surge.http.version import HttpVersion10, HttpVersion11
 from surge.net.streams import EMPTY_PAYLOAD, EofStream, StreamReader
 
 __all__ = [
@@ -116,6 +117,8 @@ __all__ = [
     "Fingerprint",
     "FormData",
     "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",

@@ -83,3 +83,23 @@ async def test_keep_alive_with_curl() -> None:
         out, err = await proc.communicate()
         assert out == b'Hello, World!{"id": 7}'
         assert b"Re-using existing connection" in err or b"reusing" in err.lower()
+
+
+async def test_request_version_is_a_named_tuple() -> None:
+    async def version(request: web.Request) -> web.Response:
+        v = request.version
+        return web.json_response([v.major, v.minor, v == (v.major, v.minor)])
+
+    app = web.Application()
+    app.router.add_get("/v", version)
+    async with serve(app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /v HTTP/1.0\r\n\r\n")
+        reply = await reader.read()
+        writer.close()
+        assert reply.endswith(b"[1, 0, true]")
+        async with httpx.AsyncClient(base_url=url) as client:
+            assert (await client.get("/v")).json() == [1, 1, True]
+        async with httpx.AsyncClient(base_url=url, http1=False, http2=True) as client:
+            assert (await client.get("/v")).json() == [2, 0, True]

@@ -18,6 +18,7 @@ from yarl import URL
 from surge.client.exceptions import ClientResponseError, ContentTypeError
 from surge.client.request import RequestInfo
 from surge.http.headers import parse_mimetype_params
+from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 from surge.net.streams import StreamReader
 
 if TYPE_CHECKING:
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["ClientResponse", "ContentDisposition", "HttpVersion"]
 
 
-class HttpVersion(NamedTuple):
-    major: int
-    minor: int
-
-
-HttpVersion10 = HttpVersion(1, 0)
-HttpVersion11 = HttpVersion(1, 1)
 _VERSIONS = {(1, 1): HttpVersion11, (1, 0): HttpVersion10}
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 import httptools
 
 from surge.http.errors import BadRequest, HeadersTooLarge, HttpProtocolError, UriTooLong
+from surge.http.version import HttpVersion10, HttpVersion11
 
 __all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
 
@@ -24,7 +25,7 @@ _METHODS = {
     m.encode(): m
     for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
 }
-_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
+_VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 
 
 class RequestHead:

@@ -19,10 +19,11 @@ from typing import Protocol
 import httptools
 
 from surge.http.errors import BadStatusLine, HeadersTooLarge, HttpProtocolError, PayloadError
+from surge.http.version import HttpVersion10, HttpVersion11
 
 __all__ = ["H1ResponseParser", "ResponseHead", "ResponseSink"]
 
-_VERSIONS = {"1.1": (1, 1), "1.0": (1, 0)}
+_VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 
 
 class ResponseHead:

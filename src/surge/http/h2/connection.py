@@ -40,6 +40,7 @@ from surge.http.h2.events import (
 )
 from surge.http.h2.settings import H2Limits, TokenBucket
 from surge.http.h2.upgrade import PREFACE
+from surge.http.version import HttpVersion20
 
 __all__ = ["H2ServerConnection"]
 
@@ -371,7 +372,7 @@ def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> Re
     head = RequestHead(
         method.decode("ascii"),
         path.decode("latin-1"),
-        (2, 0),
+        HttpVersion20,
         fields,
         True,
         False,

@@ -34,6 +34,7 @@ from surge.http.h2.events import (
     StreamWritable,
 )
 from surge.http.h2.settings import H2Limits
+from surge.http.version import HttpVersion20
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -380,7 +381,7 @@ class H2ServerProtocol(asyncio.Protocol):
     def adopt_upgrade(self, request: BaseRequest) -> H2Stream:
         """Stream 1 answers the HTTP/1.1 request that asked for ``Upgrade: h2c``."""
         stream = H2Stream(self, 1)
-        request._head.version = (2, 0)
+        request._head.version = HttpVersion20
         request._head.upgrade = False
         request._protocol = stream
         request._writer = stream
