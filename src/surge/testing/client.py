@@ -24,7 +24,7 @@ _T = TypeVar("_T")
 class _RequestContextManager(Generic[_T]):
     """``await client.get(...)`` or ``async with client.get(...) as resp:``."""
 
-    __slots__ = ("_coro", "_result", "_on_exit")
+    __slots__ = ("_coro", "_on_exit", "_result")
 
     def __init__(
         self, coro: Coroutine[Any, Any, _T], on_exit: Callable[[_T], Awaitable[None]]

@@ -21,7 +21,13 @@ from surge.server.request import Request
 from surge.server.routing.match import UrlMappingMatchInfo
 from surge.server.routing.resources import AbstractRoute
 
-__all__ = ["HttpVersion", "MockedTransport", "MockedWriter", "make_mocked_coro", "make_mocked_request"]
+__all__ = [
+    "HttpVersion",
+    "MockedTransport",
+    "MockedWriter",
+    "make_mocked_coro",
+    "make_mocked_request",
+]
 
 
 class HttpVersion(NamedTuple):
@@ -98,7 +104,11 @@ class MockedTransport:
     """A transport that is never written to; answers ``get_extra_info`` like a TCP one."""
 
     def __init__(self, sslcontext: Any = None, peername: Any = ("127.0.0.1", 12345)) -> None:
-        self._extra = {"sslcontext": sslcontext, "peername": peername, "sockname": ("127.0.0.1", 80)}
+        self._extra = {
+            "sslcontext": sslcontext,
+            "peername": peername,
+            "sockname": ("127.0.0.1", 80),
+        }
         self.written = bytearray()
         self._closing = False
 
@@ -231,9 +241,7 @@ def make_mocked_request(
         if not any(k.lower() in (b"content-length", b"transfer-encoding") for k, _ in raw):
             raw.append((b"Content-Length", str(len(body)).encode()))
     head = _build_head(method, path, raw, version, closing)
-    request = Request(
-        head, payload, protocol, writer, None, loop, client_max_size=client_max_size
-    )
+    request = Request(head, payload, protocol, writer, None, loop, client_max_size=client_max_size)
     info = UrlMappingMatchInfo(dict(match_info or {}), _MockedRoute())
     info.add_app(app if app is not None else Application())
     info.freeze()

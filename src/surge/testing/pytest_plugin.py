@@ -20,7 +20,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -150,7 +150,9 @@ def _context(node: pytest.Item | pytest.Collector) -> contextvars.Context:
     return ctx
 
 
-def _run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, _T], ctx: contextvars.Context) -> _T:
+def _run(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, _T], ctx: contextvars.Context
+) -> _T:
     task = loop.create_task(coro, context=ctx)
     return loop.run_until_complete(task)
 
@@ -220,11 +222,11 @@ def pytest_fixture_setup(
     if request.instance is not None and hasattr(func, "__func__"):
         func = func.__func__.__get__(request.instance)  # a fixture method of the test class
     # pytest calls ``fixturedef.func``; swap in a synchronous stand-in for this one call.
-    fixturedef.func = _sync_fixture(func, loop, _context(request.node))
+    fixturedef.func = _sync_fixture(func, loop, _context(request.node))  # type: ignore[misc]
     try:
         return (yield)
     finally:
-        fixturedef.func = original
+        fixturedef.func = original  # type: ignore[misc]
 
 
 # fixtures ----------------------------------------------------------------------------------------

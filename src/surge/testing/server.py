@@ -53,7 +53,9 @@ class BaseTestServer:
         self._started = False
         self._closed = False
 
-    async def start_server(self, loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any) -> None:
+    async def start_server(
+        self, loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any
+    ) -> None:
         """Set up the runner and start listening; a second call does nothing."""
         if self._started:
             return
@@ -106,8 +108,8 @@ class BaseTestServer:
     async def close(self) -> None:
         """Stop listening, finish or close connections, run shutdown and cleanup hooks."""
         if self._started and not self._closed:
-            assert self.runner is not None
-            await self.runner.cleanup()
+            if self.runner is not None:
+                await self.runner.cleanup()
             self._root = None
             self.port = None
             self._closed = True

@@ -42,7 +42,9 @@ def unused_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def setup_test_loop(loop_factory: LoopFactory = asyncio.new_event_loop) -> asyncio.AbstractEventLoop:
+def setup_test_loop(
+    loop_factory: LoopFactory = asyncio.new_event_loop,
+) -> asyncio.AbstractEventLoop:
     """Create a loop with ``loop_factory`` and make it the current one."""
     loop = loop_factory()
     asyncio.set_event_loop(loop)
