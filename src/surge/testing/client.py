@@ -97,7 +97,11 @@ class TestClient:
     async def start_server(self) -> None:
         """Start the server (if not running) and open the session."""
         await self._server.start_server()
-        self._ensure_session()
+        try:
+            self._ensure_session()
+        except BaseException:
+            await self._server.close()  # ``async with`` never reaches __aexit__ on failure
+            raise
 
     def _ensure_session(self) -> Any:
         if self._session is None:
