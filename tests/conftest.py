@@ -1,24 +1,18 @@
-"""Test set-up: run ``async def`` tests on a fresh event loop each (until surge's own pytest
-plugin takes this over), and fail instead of skipping when CI lacks an interop tool."""
+"""Test set-up: async tests run through surge's own pytest plugin, and interop tools fail
+instead of skipping in CI."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import shutil
+from importlib.metadata import entry_points
 
 import pytest
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
-    asyncio.run(pyfuncitem.obj(**kwargs))
-    return True
+# Installed surge registers its plugin through the ``pytest11`` entry point; a checkout whose
+# installed metadata predates the entry point (or a bare PYTHONPATH run) loads it here instead.
+if not any(ep.name == "surge" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["surge.pytest_plugin"]
 
 
 def require_tool(name: str) -> str:
