@@ -283,6 +283,18 @@ class ClientSession:
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
+    def ws_connect(self, url: str | URL, **kwargs: Any) -> Any:
+        """Open a WebSocket: ``async with session.ws_connect(url) as ws: ...``."""
+        from surge.client.websocket import ws_connect
+
+        return ws_connect(self, url, **kwargs)
+
+    def sse(self, url: str | URL, **kwargs: Any) -> Any:
+        """Read Server-Sent Events: ``async with session.sse(url) as events: ...``."""
+        from surge.client.sse import EventSource
+
+        return EventSource(url, session=self, **kwargs)
+
     # the exchange --------------------------------------------------------------------------
 
     def _merge_headers(self, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
