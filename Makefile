@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-DEBIAN_TOOLS := curl wrk
+DEBIAN_TOOLS := curl wrk chromium
 # Extra options for bench/server.py, e.g. make bench BENCH_ARGS='--quick --only plaintext'
 BENCH_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench deps tools clean
+.PHONY: run test lint typecheck pytest bench deps tools clean conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ typecheck: deps
 
 test: deps tools lint typecheck
 	$(BIN)/pytest -q
+
+# The whole Autobahn WebSocket suite (compression groups included; takes minutes), both sides.
+conformance: deps
+	$(BIN)/python -m tests.ws.conformance
 
 bench: deps tools
 	$(BIN)/pip install -q -e '.[bench]'

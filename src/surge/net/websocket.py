@@ -306,6 +306,12 @@ class WebSocketChannel:
             if self._transport is None or self._lost_called:
                 return CLOSED_MESSAGE
             if self._ws_closed:
+                conn = self._conn
+                if conn is not None and conn.state in (
+                    ConnectionState.CLOSED,
+                    ConnectionState.FAILED,
+                ):
+                    return CLOSED_MESSAGE
                 return CLOSING_MESSAGE
             if self._waiter is not None:
                 raise RuntimeError("Concurrent call to receive() is not allowed")

@@ -123,11 +123,11 @@ class WSConnection:
         return out
 
     def _receive(self, data: bytes, out: list[WSMessage]) -> None:
-        for fin, rsv1, opcode, length, offset, chunk, last in self._reader.feed(data):
+        for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data):
             if opcode >= OP_CLOSE:
                 out.append(self._control(opcode, chunk))
                 continue
-            if offset == 0:
+            if first:
                 self._frame_start(opcode, rsv1, length)
             if self._compressed:
                 assert self._inflater is not None

@@ -91,15 +91,16 @@ def encode_frame(
 class FrameChunk(NamedTuple):
     """Part (or all) of one frame's payload, unmasked.
 
-    ``offset`` is where ``data`` starts in the frame's payload (0 for the first chunk, whose
-    ``length`` is the declared payload length); ``last`` marks the frame's final chunk.
+    ``first`` marks a frame's first chunk (handed out as soon as the header is read, even
+    with no payload yet, so the declared ``length`` can be checked at once); ``offset`` is where
+    ``data`` starts in the payload; ``last`` marks the frame's final chunk.
     """
 
     fin: bool
     rsv1: bool
     opcode: int
     length: int
-    offset: int
+    first: bool
     data: bytes
     last: bool
 
@@ -116,6 +117,7 @@ class FrameReader:
         "_buf",
         "_error",
         "_fin",
+        "_first",
         "_key",
         "_length",
         "_masked",
@@ -131,6 +133,7 @@ class FrameReader:
         # The frame whose payload is being read, if any (``_length`` < 0 when between frames).
         self._length = -1
         self._offset = 0
+        self._first = False
         self._fin = True
         self._rsv1 = False
         self._opcode = 0
@@ -176,7 +179,8 @@ class FrameReader:
             length = self._length
             offset = self._offset
             take = min(length - offset, end - pos)
-            if take <= 0 and length:
+            first = self._first
+            if take <= 0 and length and not first:
                 break
             piece = view[pos : pos + take]
             if self._masked:
@@ -186,9 +190,8 @@ class FrameReader:
             pos += take
             offset += take
             last = offset == length
-            out.append(
-                FrameChunk(self._fin, self._rsv1, self._opcode, length, self._offset, piece, last)
-            )
+            self._first = False
+            out.append(FrameChunk(self._fin, self._rsv1, self._opcode, length, first, piece, last))
             if last:
                 self._length = -1
                 self._offset = 0
@@ -256,4 +259,5 @@ class FrameReader:
         self._opcode = opcode
         self._length = length
         self._offset = 0
+        self._first = True
         return need

@@ -74,9 +74,6 @@ def check_server_request(
         raise WSHandshakeError("No WebSocket UPGRADE hdr: {}".format(headers.get("Upgrade")))
     if "upgrade" not in _tokens(headers.get("Connection", "")):
         raise WSHandshakeError("No CONNECTION upgrade hdr: {}".format(headers.get("Connection")))
-    version = headers.get("Sec-WebSocket-Version", "")
-    if version.strip() != "13":
-        raise WSHandshakeError(f"Unsupported version: {version}", 426)
     key = headers.get("Sec-WebSocket-Key", "").strip()
     try:
         raw = base64.b64decode(key, validate=True)
@@ -84,6 +81,9 @@ def check_server_request(
         raw = b""
     if len(raw) != 16:
         raise WSHandshakeError(f"Handshake error: {key!r}")
+    version = headers.get("Sec-WebSocket-Version", "")
+    if version.strip() != "13":
+        raise WSHandshakeError(f"Unsupported version: {version}", 426)
     answer: list[tuple[str, str]] = [
         ("Upgrade", "websocket"),
         ("Connection", "upgrade"),
