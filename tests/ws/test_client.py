@@ -34,21 +34,20 @@ async def echo(conn: ServerConnection) -> None:
 
 
 async def test_spec_client_example_against_websockets() -> None:
-    async with ws_server(echo) as url:
-        async with surge.ClientSession() as session:
-            async with session.ws_connect(url) as ws:
-                await ws.send_str("Hello")
-                await ws.send_json({"type": "message", "data": "test"})
-                msg = await ws.receive()
-                assert msg.type == surge.WSMsgType.TEXT
-                assert msg.data == "Hello"
-                assert (await ws.receive()).json() == {"type": "message", "data": "test"}
-                await ws.send_bytes(b"\x00" * 200_000)
-                assert await ws.receive_bytes() == b"\x00" * 200_000
-                await ws.ping()
-                assert await ws.close() is True
-            assert ws.closed
-            assert ws.close_code == 1000
+    async with ws_server(echo) as url, surge.ClientSession() as session:
+        async with session.ws_connect(url) as ws:
+            await ws.send_str("Hello")
+            await ws.send_json({"type": "message", "data": "test"})
+            msg = await ws.receive()
+            assert msg.type == surge.WSMsgType.TEXT
+            assert msg.data == "Hello"
+            assert (await ws.receive()).json() == {"type": "message", "data": "test"}
+            await ws.send_bytes(b"\x00" * 200_000)
+            assert await ws.receive_bytes() == b"\x00" * 200_000
+            await ws.ping()
+            assert await ws.close() is True
+        assert ws.closed
+        assert ws.close_code == 1000
 
 
 async def test_server_close_code_reaches_the_client() -> None:
@@ -100,10 +99,9 @@ async def test_refused_handshake_raises_ws_server_handshake_error() -> None:
     def refuse(conn: ServerConnection, request: Request) -> Response:
         return conn.respond(403, "Forbidden\n")
 
-    async with ws_server(echo, process_request=refuse) as url:
-        async with surge.ClientSession() as session:
-            with pytest.raises(surge.WSServerHandshakeError) as info:
-                await session.ws_connect(url)
+    async with ws_server(echo, process_request=refuse) as url, surge.ClientSession() as session:
+        with pytest.raises(surge.WSServerHandshakeError) as info:
+            await session.ws_connect(url)
     assert info.value.status == 403
 
 
@@ -114,20 +112,22 @@ async def test_protocols_headers_origin_and_compression() -> None:
         seen.append(conn.request.headers)  # type: ignore[union-attr]
         await echo(conn)
 
-    async with ws_server(handler, subprotocols=["v2", "v1"]) as url:  # type: ignore[list-item]
-        async with surge.ClientSession(headers={"X-Session": "s"}) as session:
-            async with session.ws_connect(
-                url,
-                protocols=("v1", "v2"),
-                headers={"X-Extra": "e"},
-                origin="http://example.test",
-                compress=15,
-            ) as ws:
-                assert ws.protocol == "v2"
-                assert ws.compress
-                text = "squeeze " * 10000
-                await ws.send_str(text)
-                assert await ws.receive_str() == text
+    async with (
+        ws_server(handler, subprotocols=["v2", "v1"]) as url,  # type: ignore[list-item]
+        surge.ClientSession(headers={"X-Session": "s"}) as session,
+        session.ws_connect(
+            url,
+            protocols=("v1", "v2"),
+            headers={"X-Extra": "e"},
+            origin="http://example.test",
+            compress=15,
+        ) as ws,
+    ):
+        assert ws.protocol == "v2"
+        assert ws.compress
+        text = "squeeze " * 10000
+        await ws.send_str(text)
+        assert await ws.receive_str() == text
     headers = seen[0]
     assert headers["Origin"] == "http://example.test"
     assert headers["X-Extra"] == "e"
@@ -141,11 +141,14 @@ async def test_autoping_false_shows_pings() -> None:
         with contextlib.suppress(ConnectionClosed):
             await conn.recv()
 
-    async with ws_server(handler) as url, surge.ClientSession() as session:
-        async with session.ws_connect(url, autoping=False) as ws:
-            msg = await ws.receive()
-            assert (msg.type, msg.data) == (surge.WSMsgType.PING, b"hello?")
-            await ws.pong(msg.data)
+    async with (
+        ws_server(handler) as url,
+        surge.ClientSession() as session,
+        session.ws_connect(url, autoping=False) as ws,
+    ):
+        msg = await ws.receive()
+        assert (msg.type, msg.data) == (surge.WSMsgType.PING, b"hello?")
+        await ws.pong(msg.data)
 
 
 async def test_receive_timeout_from_client_ws_timeout() -> None:
@@ -170,14 +173,14 @@ async def test_client_against_surge_server_with_compression() -> None:
 
     app = web.Application()
     app.router.add_get("/ws", handler)
-    async with serve_surge(app) as base, surge.ClientSession() as session:
-        async with session.ws_connect(base + "/ws", compress=15) as ws:
-            assert ws.compress
-            for word in ("alpha", "beta", "gamma " * 3000):
-                await ws.send_str(word)
-                assert await ws.receive_str() == word.upper()
-            messages = []
-            await ws.close()
-            async for msg in ws:
-                messages.append(msg)
-            assert messages == []
+    async with (
+        serve_surge(app) as base,
+        surge.ClientSession() as session,
+        session.ws_connect(base + "/ws", compress=15) as ws,
+    ):
+        assert ws.compress
+        for word in ("alpha", "beta", "gamma " * 3000):
+            await ws.send_str(word)
+            assert await ws.receive_str() == word.upper()
+        await ws.close()
+        assert [msg async for msg in ws] == []

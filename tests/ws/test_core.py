@@ -74,7 +74,7 @@ def test_frames_split_at_every_byte() -> None:
 def test_fragmented_message_with_interleaved_ping() -> None:
     server = WSConnection(client=False)
     wire = (
-        raw_frame(OP_TEXT, "ab".encode(), fin=False)
+        raw_frame(OP_TEXT, b"ab", fin=False)
         + raw_frame(OP_PING, b"x")
         + raw_frame(OP_CONTINUATION, "ç".encode()[:1], fin=False)
         + raw_frame(OP_CONTINUATION, "ç".encode()[1:])

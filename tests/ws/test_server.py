@@ -63,15 +63,14 @@ async def test_spec_echo_handler_with_websockets_client() -> None:
 
 
 async def test_compression_is_negotiated_with_websockets() -> None:
-    async with serve(make_app()) as base:
-        async with connect(ws_url(base)) as client:
-            assert client.response is not None
-            ext = client.response.headers["Sec-WebSocket-Extensions"]
-            assert ext.startswith("permessage-deflate")
-            text = "compressible " * 5000
-            for _ in range(3):
-                await client.send(text)
-                assert await client.recv() == "Echo: " + text
+    async with serve(make_app()) as base, connect(ws_url(base)) as client:
+        assert client.response is not None
+        ext = client.response.headers["Sec-WebSocket-Extensions"]
+        assert ext.startswith("permessage-deflate")
+        text = "compressible " * 5000
+        for _ in range(3):
+            await client.send(text)
+            assert await client.recv() == "Echo: " + text
 
 
 async def test_compress_false_declines_the_extension() -> None:
@@ -82,11 +81,10 @@ async def test_compress_false_declines_the_extension() -> None:
         await ws.close()
         return ws
 
-    async with serve(make_app(handler)) as base:
-        async with connect(ws_url(base)) as client:
-            assert client.response is not None
-            assert "Sec-WebSocket-Extensions" not in client.response.headers
-            assert await client.recv() == "plain"
+    async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
+        assert client.response is not None
+        assert "Sec-WebSocket-Extensions" not in client.response.headers
+        assert await client.recv() == "plain"
 
 
 async def test_server_close_code_and_reason_reach_the_client() -> None:
@@ -207,9 +205,8 @@ async def test_frames_sent_with_the_handshake_are_not_lost() -> None:
     ],
 )
 async def test_bad_handshakes_get_http_errors(headers: dict[str, str], status: int) -> None:
-    async with serve(make_app()) as base:
-        async with httpx.AsyncClient() as client:
-            resp = await client.get(base + "/ws", headers=headers)
+    async with serve(make_app()) as base, httpx.AsyncClient() as client:
+        resp = await client.get(base + "/ws", headers=headers)
     assert resp.status_code == status
     if status == 426:
         assert resp.headers["Sec-WebSocket-Version"] == "13"
@@ -254,11 +251,10 @@ async def test_json_helpers_and_receive_timeout() -> None:
         await ws.close()
         return ws
 
-    async with serve(make_app(handler)) as base:
-        async with connect(ws_url(base)) as client:
-            await client.send(json.dumps([1, 2]))
-            assert json.loads(await client.recv()) == {"got": [1, 2]}
-            assert await client.recv() == "timed out"
+    async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
+        await client.send(json.dumps([1, 2]))
+        assert json.loads(await client.recv()) == {"got": [1, 2]}
+        assert await client.recv() == "timed out"
 
 
 async def test_heartbeat_closes_a_peer_that_never_pongs() -> None:
@@ -294,11 +290,10 @@ async def test_heartbeat_keeps_a_live_peer() -> None:
         await ws.close()
         return ws
 
-    async with serve(make_app(handler)) as base:
-        async with connect(ws_url(base)) as client:
-            await asyncio.sleep(0.3)  # several heartbeats, answered by websockets
-            await client.send("x")
-            assert await client.recv() == "still here: x"
+    async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
+        await asyncio.sleep(0.3)  # several heartbeats, answered by websockets
+        await client.send("x")
+        assert await client.recv() == "still here: x"
 
 
 async def test_server_shutdown_closes_websockets_with_1001() -> None:
@@ -328,6 +323,5 @@ async def test_websocket_cannot_write_raw_bytes() -> None:
         await ws.close()
         return ws
 
-    async with serve(make_app(handler)) as base:
-        async with connect(ws_url(base)) as client:
-            assert await client.recv() == "ok"
+    async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
+        assert await client.recv() == "ok"
