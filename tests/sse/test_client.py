@@ -47,9 +47,12 @@ async def test_reconnects_with_last_event_id_after_retry() -> None:
 
     app = web.Application()
     app.router.add_get("/stream", handler)
-    async with serve(app) as base, surge.ClientSession() as session:
-        async with session.sse(base + "/stream") as source:
-            events = [event async for event in source]
+    async with (
+        serve(app) as base,
+        surge.ClientSession() as session,
+        session.sse(base + "/stream") as source,
+    ):
+        events = [event async for event in source]
     assert [(e.data, e.id, e.event) for e in events] == [
         ("event 1", "1", "tick"),
         ("event 2", "2", "tick"),

@@ -56,7 +56,8 @@ def parse(data: bytes) -> list[ServerSentEvent]:
 
 async def test_spec_handler_delivers_all_events_to_httpx() -> None:
     async with (
-        serve(make_app()) as base, httpx.AsyncClient() as client,
+        serve(make_app()) as base,
+        httpx.AsyncClient() as client,
         client.stream("GET", base + "/spec") as resp,
     ):
         assert resp.headers["Content-Type"] == "text/event-stream"
