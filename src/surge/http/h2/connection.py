@@ -38,6 +38,7 @@ from surge.http.h2.events import (
     StreamWritable,
     TrailersReceived,
 )
+from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
 from surge.http.h2.settings import H2Limits, TokenBucket
 from surge.http.h2.upgrade import PREFACE
 from surge.http.version import HttpVersion20
@@ -78,6 +79,10 @@ class H2ServerConnection:
         # Bounded from the first frame on, not only once the peer acknowledges our SETTINGS.
         conn.decoder.max_header_list_size = limits.max_header_list_size
         conn.max_inbound_frame_size = limits.max_frame_size
+        # Repeated header blocks (the common case: the same request again, the same response
+        # head) are coded once per dynamic-table state; see hpack_memo.
+        conn.decoder = MemoDecoder(conn.decoder)  # type: ignore[assignment]
+        conn.encoder = MemoEncoder(conn.encoder)  # type: ignore[assignment]
         self._conn = conn
         self._outboxes: dict[int, _Outbox] = {}
         self._open_bodies: set[int] = set()
@@ -241,8 +246,17 @@ class H2ServerConnection:
         of bytes still buffered for the stream."""
         box = self._outboxes.get(stream_id)
         if box is None:
-            if not data and end_stream:
-                self._conn.end_stream(stream_id)
+            conn = self._conn
+            size = len(data)
+            if not size:
+                if end_stream:
+                    conn.end_stream(stream_id)
+                return 0
+            if size <= conn.max_outbound_frame_size and size <= conn.local_flow_control_window(
+                stream_id
+            ):
+                # Fits the window in one frame (the usual small response): no outbox.
+                conn.send_data(stream_id, data, end_stream=end_stream)
                 return 0
             box = self._outboxes[stream_id] = _Outbox()
         if data:
