@@ -135,9 +135,9 @@ async def _run(args: argparse.Namespace) -> None:
         for _ in range(200):
             await asyncio.sleep(0)
             if args.h1:
-                if proto._task is None or proto._task.done():
-                    if not getattr(proto, "_pipeline", None):
-                        return
+                idle = proto._task is None or proto._task.done()
+                if idle and not getattr(proto, "_pipeline", None):
+                    return
             elif not proto._streams:
                 return
 

@@ -104,7 +104,10 @@ async def _features(session: ClientSession, url: str) -> None:
 
 async def test_prior_knowledge_against_surge() -> None:
     state: dict[str, Any] = {}
-    async with serve(_full_app(state)) as url, ClientSession(http2="prior_knowledge", cookie_jar=CookieJar(unsafe=True)) as s:
+    async with (
+        serve(_full_app(state)) as url,
+        ClientSession(http2="prior_knowledge", cookie_jar=CookieJar(unsafe=True)) as s,
+    ):
         await _features(s, url)
 
 
@@ -115,11 +118,15 @@ async def test_alpn_against_surge_tls_and_opt_out() -> None:
             jar = CookieJar(unsafe=True)
             async with ClientSession(connector=TCPConnector(ssl=ctx), cookie_jar=jar) as s:
                 await _features(s, url)
+            # A fresh context: the one above was given ALPN h2 by the first session.
             ctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
-            async with ClientSession(connector=TCPConnector(ssl=ctx), http2=False) as s:
-                async with s.get(f"{url}/info") as resp:
-                    assert resp.version == (1, 1)
-                    assert (await resp.json())["version"] == [1, 1]
+            connector = TCPConnector(ssl=ctx)
+            async with (
+                ClientSession(connector=connector, http2=False) as s,
+                s.get(f"{url}/info") as resp,
+            ):
+                assert resp.version == (1, 1)
+                assert (await resp.json())["version"] == [1, 1]
 
 
 async def test_concurrent_requests_share_one_connection_then_open_another() -> None:
@@ -127,30 +134,30 @@ async def test_concurrent_requests_share_one_connection_then_open_another() -> N
     app = build_app(state)
     from surge.http.h2.settings import H2Limits
 
-    async with serve(app, http2_limits=H2Limits(max_concurrent_streams=10)) as url:
-        async with ClientSession(http2="prior_knowledge") as s:
-            async def get(i: int) -> Any:
-                return await s.get(f"{url}/slow?i={i}")
+    limits = H2Limits(max_concurrent_streams=10)
+    async with serve(app, http2_limits=limits) as url, ClientSession(http2="prior_knowledge") as s:
 
-            tasks = [asyncio.create_task(get(i)) for i in range(15)]
-            for _ in range(200):
-                await asyncio.sleep(0.01)
-                if state["active"] == 15:
-                    break
-            assert state["active"] == 15
-            conns = [c for group in s.connector._h2.values() for c in group]  # type: ignore[union-attr]
-            assert sorted(c.reserved for c in conns) == [5, 10]
-            assert len(state["transports"]) == 2
-            state["release"].set()
-            responses = await asyncio.gather(*tasks)
-            assert [await r.text() for r in responses] == [str(i) for i in range(15)]
+        async def get(i: int) -> Any:
+            return await s.get(f"{url}/slow?i={i}")
+
+        tasks = [asyncio.create_task(get(i)) for i in range(15)]
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if state["active"] == 15:
+                break
+        assert state["active"] == 15
+        conns = [c for group in s.connector._h2.values() for c in group]  # type: ignore[union-attr]
+        assert sorted(c.reserved for c in conns) == [5, 10]
+        assert len(state["transports"]) == 2
+        state["release"].set()
+        responses = await asyncio.gather(*tasks)
+        assert [await r.text() for r in responses] == [str(i) for i in range(15)]
 
 
 async def test_plain_http_without_prior_knowledge_stays_http11() -> None:
-    async with serve(build_app()) as url, ClientSession() as s:
-        async with s.get(f"{url}/") as resp:
-            assert resp.version == (1, 1)
-            assert await resp.text() == "hello 1.1"
+    async with serve(build_app()) as url, ClientSession() as s, s.get(f"{url}/") as resp:
+        assert resp.version == (1, 1)
+        assert await resp.text() == "hello 1.1"
 
 
 # hypercorn (an independent HTTP/2 server) ------------------------------------------------
@@ -174,7 +181,9 @@ async def _hypercorn_app(scope: dict[str, Any], receive: Any, send: Any) -> None
         payload = b"set"
         headers.append((b"set-cookie", b"k=v; Path=/"))
     elif path == "/redirect":
-        await send({"type": "http.response.start", "status": 302, "headers": [(b"location", b"/echo")]})
+        await send(
+            {"type": "http.response.start", "status": 302, "headers": [(b"location", b"/echo")]}
+        )
         await send({"type": "http.response.body", "body": b""})
         return
     else:
@@ -233,7 +242,9 @@ async def test_against_hypercorn(tls: bool) -> None:
             http2=True if tls else "prior_knowledge",
             cookie_jar=CookieJar(unsafe=True),
         ) as s:
-            results = await asyncio.gather(*[s.post(f"{url}/echo", data=b"x" * i) for i in range(20)])
+            results = await asyncio.gather(
+                *[s.post(f"{url}/echo", data=b"x" * i) for i in range(20)]
+            )
             for i, resp in enumerate(results):
                 assert resp.version == (2, 0)
                 assert await resp.text() == f"2 POST {i} "

@@ -229,7 +229,7 @@ class BaseConnector:
             conns.remove(conn)
             if not conns:
                 del self._h2[key]
-        self._all.discard(conn)  # type: ignore[arg-type]
+        self._all.discard(conn)
         self._unreserve(key)
 
     def connect_pooled(self, req: ClientRequest) -> Connection | None:

@@ -244,19 +244,19 @@ class H2Stream:
     multiplexed = True
 
     __slots__ = (
+        "_auto_decompress",
         "_body_left",
         "_chunked",
         "_conn",
         "_continue",
-        "_decoder",
         "_deadline_timer",
+        "_decoder",
         "_drain_waiter",
         "_end_after",
         "_head",
         "_head_waiter",
         "_last_read",
         "_max_decompressed",
-        "_auto_decompress",
         "_paused",
         "_pending",
         "_pending_end",
@@ -265,8 +265,8 @@ class H2Stream:
         "_read_bufsize",
         "_read_timeout",
         "_read_timer",
-        "_received",
         "_reader",
+        "_received",
         "_released",
         "_unacked",
         "busy",
@@ -659,7 +659,7 @@ class H2Stream:
 def _unchunk(data: bytes) -> tuple[bytes, bool]:
     """The payload of complete chunks framed by surge's own chunked encoder; True at the
     last chunk."""
-    out = []
+    out: list[bytes] = []
     pos = 0
     size_total = len(data)
     while pos < size_total:

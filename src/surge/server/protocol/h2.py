@@ -61,6 +61,7 @@ def _field_name(name: str) -> bytes:
         _NAMES[name] = encoded
     return encoded
 
+
 # A writer waits while more than this is buffered for its stream.
 _HIGH_WATER = 2**16
 
