@@ -29,10 +29,10 @@ from typing import Any, cast
 
 import h2.events as ev
 from h2.config import H2Configuration
-from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from h2.exceptions import H2Error
 from h2.settings import SettingCodes, Settings
+from hpack import NeverIndexedHeaderTuple
 
 from surge.client.connection.h1 import H1Connection, ResponseStart
 from surge.client.exceptions import (
@@ -43,6 +43,8 @@ from surge.client.exceptions import (
 )
 from surge.http.content.codecs import Decoder, DecompressionError, make_decoder
 from surge.http.h1.response_parser import ResponseHead
+from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
+from surge.http.h2.lean import LeanH2Connection
 from surge.http.version import HttpVersion20
 from surge.net.streams import StreamReader
 
@@ -53,6 +55,7 @@ _WINDOW = 2**24  # our receive window per connection; per stream it is INITIAL_W
 _INITIAL_WINDOW = 2**20
 _HIGH_WATER = 2**16
 # Headers that mean nothing (or something wrong) in HTTP/2 (RFC 9113 section 8.2.2).
+_SENSITIVE = frozenset({b"authorization", b"proxy-authorization"})
 _DROP = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host"}
 )
@@ -66,7 +69,20 @@ class H2ClientConnection(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop, scheme: bytes) -> None:
         self._loop = loop
         self._scheme = scheme
-        self._conn = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        self._conn = LeanH2Connection(
+            H2Configuration(
+                client_side=True,
+                header_encoding=None,
+                # Request heads come validated and lowercased from the request serialiser,
+                # connection-specific fields dropped and sensitive ones marked by
+                # _request_headers; responses are validated by h2 as always.
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
+        )
+        # Requests and their answers repeat their heads: code each once per table state.
+        self._conn.encoder = MemoEncoder(self._conn.encoder)  # type: ignore[assignment]
+        self._conn.decoder = MemoDecoder(self._conn.decoder)  # type: ignore[assignment]
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.goaway = False
@@ -149,14 +165,22 @@ class H2ClientConnection(asyncio.Protocol):
             self.abort()
             return
         streams = self._streams
+        ended_size = ended_sid = 0
         for event in events:
             etype = type(event)
             if etype is ev.DataReceived:
-                stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
+                sid = event.stream_id  # type: ignore[attr-defined]
+                size = event.flow_controlled_length or 0  # type: ignore[attr-defined]
+                stream = streams.get(sid)
+                if event.stream_ended is not None:  # type: ignore[attr-defined]
+                    # Its last frame: only the connection window needs the bytes back.
+                    ended_size += size
+                    ended_sid = sid
+                    size = 0
                 if stream is not None:
-                    stream._on_data(event.data, event.flow_controlled_length or 0)  # type: ignore[attr-defined]
-                else:
-                    self._ack(event.stream_id, event.flow_controlled_length or 0)  # type: ignore[attr-defined]
+                    stream._on_data(event.data, size)  # type: ignore[attr-defined]
+                elif size:
+                    self._ack(sid, size)
             elif etype is ev.ResponseReceived:
                 stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
                 if stream is not None:
@@ -184,6 +208,8 @@ class H2ClientConnection(asyncio.Protocol):
                     stream._send_pending()
             elif etype is ev.ConnectionTerminated:
                 self._on_goaway(event.last_stream_id)  # type: ignore[attr-defined]
+        if ended_size:
+            self._ack(ended_sid, ended_size)  # one acknowledgement for all ended streams
         self._write_out()
 
     # internals -------------------------------------------------------------------------------
@@ -391,6 +417,10 @@ class H2Stream:
                 if not has_body:
                     continue
             elif name == b"te" and value.lower() != b"trailers":
+                continue
+            elif name in _SENSITIVE or (name == b"cookie" and len(value) < 20):
+                # Never in the HPACK dynamic table: guessable secrets (as h2 and nghttp2 do).
+                fields.append(NeverIndexedHeaderTuple(name, value))
                 continue
             fields.append((name, value))
         pseudo = [(b":method", method), (b":scheme", self._conn._scheme)]

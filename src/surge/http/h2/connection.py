@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import h2.events as ev
 from h2.config import H2Configuration
-from h2.connection import ConnectionState, H2Connection
+from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
@@ -39,6 +39,7 @@ from surge.http.h2.events import (
     TrailersReceived,
 )
 from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
+from surge.http.h2.lean import LeanH2Connection
 from surge.http.h2.settings import H2Limits, TokenBucket
 from surge.http.h2.upgrade import PREFACE
 from surge.http.version import HttpVersion20
@@ -66,7 +67,7 @@ class H2ServerConnection:
     def __init__(self, limits: H2Limits | None = None) -> None:
         limits = limits or H2Limits()
         self.limits = limits
-        conn = H2Connection(
+        conn = LeanH2Connection(
             H2Configuration(
                 client_side=False,
                 header_encoding=None,

@@ -97,9 +97,8 @@ class MemoDecoder:
 class MemoEncoder:
     """``hpack.Encoder`` with a memo of the header lists whose coding did not touch its table.
 
-    For plain ``(name, value)`` tuples (what the server sends): an ``hpack.HeaderTuple``
-    marked never-indexed compares equal to a plain tuple, so callers that mark sensitive
-    fields must use hpack's encoder directly.
+    Only lists of plain ``(name, value)`` tuples are memoised; lists holding hpack's
+    ``HeaderTuple`` kinds (never-indexed fields) always go through hpack.
     """
 
     __slots__ = ("_encoder", "_memo")
@@ -123,6 +122,10 @@ class MemoEncoder:
 
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
         key = tuple(headers) if huffman else None
+        if key is not None and not all(type(field) is tuple for field in key):
+            # hpack's HeaderTuple (e.g. never-indexed) compares equal to a plain tuple: such
+            # lists are never memoised nor looked up.
+            return self._encoder.encode(key, huffman)
         memo = self._memo
         if key is not None:
             hit = memo.get(key)
@@ -134,11 +137,7 @@ class MemoEncoder:
         block = encoder.encode(key if key is not None else headers, huffman)
         if resized or not _same(before, _table_state(encoder.header_table)):
             memo.clear()
-        elif (
-            key is not None
-            and len(block) <= _MAX_BLOCK
-            and all(type(field) is tuple for field in key)
-        ):
+        elif key is not None and len(block) <= _MAX_BLOCK:
             if len(memo) >= _MAX_ENTRIES:
                 memo.clear()
             memo[key] = block
