@@ -314,3 +314,67 @@ async def test_against_nghttpd_directory() -> None:
                 async with s.get(f"{url}/missing") as resp:
                     assert resp.status == 404
                 _only_connection(s)
+
+
+# stream-level failures stay stream-level ------------------------------------------------
+
+
+def _failing_app() -> web.Application:
+    app = build_app()
+
+    async def broken(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"partial")
+        raise RuntimeError("handler failed mid-body")
+
+    async def quiet(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"first")
+        await asyncio.sleep(5)
+        return resp
+
+    app.router.add_get("/broken", broken)
+    app.router.add_get("/quiet", quiet)
+    return app
+
+
+async def test_reset_timeout_and_early_release_end_one_stream() -> None:
+    from surge import ClientPayloadError
+
+    async with serve(_failing_app()) as url, ClientSession(http2="prior_knowledge") as s:
+        # The server resets a stream whose handler failed after the head: the body fails.
+        async with s.get(f"{url}/broken") as resp:
+            assert resp.status == 200
+            with pytest.raises(ClientPayloadError):
+                await resp.read()
+        # sock_read: nothing more arrives on this stream.
+        async with s.get(f"{url}/quiet", timeout=ClientTimeout(sock_read=0.2)) as resp:
+            with pytest.raises((ClientPayloadError, TimeoutError)):
+                await resp.read()
+        # A body released unread (16 MiB on offer) resets its stream only.
+        resp = await s.get(f"{url}/stream?n=1024")
+        assert await resp.content.read(100) == CHUNK[:100]
+        resp.release()
+        conn = _only_connection(s)
+        async with s.get(f"{url}/info") as resp:
+            assert (await resp.json())["version"] == [2, 0]
+        assert _only_connection(s) is conn
+        assert conn.reserved == 0
+
+
+async def test_server_goaway_then_a_new_connection() -> None:
+    async with serve(build_app(), keepalive_timeout=0.2) as url:
+        async with ClientSession(http2="prior_knowledge") as s:
+            async with s.get(f"{url}/") as resp:
+                assert await resp.text() == "hello 2.0"
+            first = _only_connection(s)
+            for _ in range(100):  # the server's idle timeout sends GOAWAY and closes
+                await asyncio.sleep(0.02)
+                if first.closed:
+                    break
+            assert first.closed
+            async with s.get(f"{url}/") as resp:
+                assert await resp.text() == "hello 2.0"
+            assert _only_connection(s) is not first
