@@ -25,6 +25,7 @@ from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
+from h2.utilities import HeaderValidationFlags, validate_headers
 from hyperframe.frame import GoAwayFrame
 
 from surge.http.h1.parser import RequestHead
@@ -74,6 +75,9 @@ class H2ServerConnection:
                 # Our response headers are built lowercase and hop-by-hop free already.
                 validate_outbound_headers=False,
                 normalize_outbound_headers=False,
+                # Inbound headers are validated by h2's own validator in _translate, once
+                # per distinct header list (see _valid_request_headers).
+                validate_inbound_headers=False,
             )
         )
         conn.local_settings = Settings(client=False, initial_values=limits.local_settings())
@@ -94,6 +98,7 @@ class H2ServerConnection:
         self._preface_check: bytes | None = b""
         self._goaway_last: int | None = None  # set once a graceful GOAWAY is out
         self._extra_out = b""
+        self._valid_heads: set[tuple[tuple[bytes, bytes], ...]] = set()
 
     # set-up ----------------------------------------------------------------------------------
 
@@ -173,6 +178,9 @@ class H2ServerConnection:
                 assert event.stream_id is not None and event.headers is not None
                 sid = event.stream_id
                 end = event.stream_ended is not None
+                if not self._valid_request_headers(event.headers):
+                    self.reset(sid, ErrorCodes.PROTOCOL_ERROR)  # malformed: a stream error
+                    continue
                 head = request_head(event.headers, end)
                 if self._goaway_last is not None and sid > self._goaway_last:
                     self.reset(sid, ErrorCodes.REFUSED_STREAM)  # after our GOAWAY
@@ -196,7 +204,12 @@ class H2ServerConnection:
                     out.append(RequestEnded(sid))
             elif isinstance(event, ev.TrailersReceived):
                 assert event.stream_id is not None
-                out.append(TrailersReceived(event.stream_id, list(event.headers or ())))
+                trailers = list(event.headers or ())
+                if not _valid(trailers, _TRAILER_FLAGS):
+                    self.reset(event.stream_id, ErrorCodes.PROTOCOL_ERROR)
+                    out.append(StreamReset(event.stream_id, ErrorCodes.PROTOCOL_ERROR))
+                    continue
+                out.append(TrailersReceived(event.stream_id, trailers))
             elif isinstance(event, ev.StreamReset):
                 sid = event.stream_id or 0
                 self._open_bodies.discard(sid)
@@ -221,6 +234,21 @@ class H2ServerConnection:
                 if self._flush(sid):
                     out.append(StreamWritable(sid))
         return out
+
+    def _valid_request_headers(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """h2's validation of a request header list (RFC 9113 section 8.2 and 8.3); a list
+        that passed once on this connection is not checked again (a peer repeating a request
+        sends the same list, which the memoised HPACK decoder hands back)."""
+        key = tuple(headers)
+        seen = self._valid_heads
+        if key in seen:
+            return True
+        if not _valid(key, _REQUEST_FLAGS):
+            return False
+        if len(seen) >= _MAX_VALID_HEADS:
+            seen.clear()
+        seen.add(key)
+        return True
 
     def _calm_down(self, out: list[H2Event]) -> list[H2Event]:
         self.close(ErrorCodes.ENHANCE_YOUR_CALM)
@@ -344,6 +372,18 @@ class H2ServerConnection:
 
 
 _CONNECTION_HEADERS = frozenset({b"connection", b"keep-alive", b"proxy-connection"})
+_REQUEST_FLAGS = HeaderValidationFlags(False, False, False, False)
+_TRAILER_FLAGS = HeaderValidationFlags(False, True, False, False)
+_MAX_VALID_HEADS = 64
+
+
+def _valid(headers: Iterable[tuple[bytes, bytes]], flags: HeaderValidationFlags) -> bool:
+    try:
+        for _ in validate_headers(headers, flags):
+            pass
+    except ProtocolError:
+        return False
+    return True
 
 
 def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:
