@@ -365,16 +365,18 @@ async def test_reset_timeout_and_early_release_end_one_stream() -> None:
 
 
 async def test_server_goaway_then_a_new_connection() -> None:
-    async with serve(build_app(), keepalive_timeout=0.2) as url:
-        async with ClientSession(http2="prior_knowledge") as s:
-            async with s.get(f"{url}/") as resp:
-                assert await resp.text() == "hello 2.0"
-            first = _only_connection(s)
-            for _ in range(100):  # the server's idle timeout sends GOAWAY and closes
-                await asyncio.sleep(0.02)
-                if first.closed:
-                    break
-            assert first.closed
-            async with s.get(f"{url}/") as resp:
-                assert await resp.text() == "hello 2.0"
-            assert _only_connection(s) is not first
+    async with (
+        serve(build_app(), keepalive_timeout=0.2) as url,
+        ClientSession(http2="prior_knowledge") as s,
+    ):
+        async with s.get(f"{url}/") as resp:
+            assert await resp.text() == "hello 2.0"
+        first = _only_connection(s)
+        for _ in range(100):  # the server's idle timeout sends GOAWAY and closes
+            await asyncio.sleep(0.02)
+            if first.closed:
+                break
+        assert first.closed
+        async with s.get(f"{url}/") as resp:
+            assert await resp.text() == "hello 2.0"
+        assert _only_connection(s) is not first
