@@ -380,3 +380,18 @@ async def test_server_goaway_then_a_new_connection() -> None:
         async with s.get(f"{url}/") as resp:
             assert await resp.text() == "hello 2.0"
         assert _only_connection(s) is not first
+
+
+async def test_slow_reader_of_a_large_body_gets_all_of_it() -> None:
+    """16 MiB through a 1 MiB stream window: the reader pauses, acknowledgements wait, the
+    server waits for window, and every byte arrives."""
+    async with serve(build_app()) as url, ClientSession(http2="prior_knowledge") as s:
+        async with s.get(f"{url}/stream?n=1024") as resp:
+            total = 0
+            async for chunk in resp.content.iter_chunked(2**20):
+                total += len(chunk)
+                assert chunk == b"x" * len(chunk)
+                await asyncio.sleep(0.005)
+            assert total == 1024 * len(CHUNK)
+        conn = _only_connection(s)
+        assert conn.reserved == 0

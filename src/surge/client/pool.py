@@ -160,13 +160,13 @@ class BaseConnector:
         if self._closed:
             raise RuntimeError("Connector is closed.")
         key = self._key(req)
-        if self._http2 and not fresh:
+        if (self._http2 or self._h2) and not fresh:
             stream = await self._h2_stream(key)
             if stream is not None:
                 return Connection(self, key, stream)
         if not self._has_room(key):
             await self._wait_for_room(key, traces or ())
-            if self._http2 and not fresh:
+            if self._h2 and not fresh:
                 stream = await self._h2_stream(key)  # a stream came free meanwhile
                 if stream is not None:
                     return Connection(self, key, stream)
