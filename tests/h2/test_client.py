@@ -395,3 +395,27 @@ async def test_slow_reader_of_a_large_body_gets_all_of_it() -> None:
             assert total == 1024 * len(CHUNK)
         conn = _only_connection(s)
         assert conn.reserved == 0
+
+
+async def test_tracing_sees_one_connection_then_reuse() -> None:
+    from surge import TraceConfig
+
+    seen: list[str] = []
+
+    async def created(session: Any, ctx: Any, params: Any) -> None:
+        seen.append("create")
+
+    async def reused(session: Any, ctx: Any, params: Any) -> None:
+        seen.append("reuse")
+
+    trace = TraceConfig()
+    trace.on_connection_create_end.append(created)
+    trace.on_connection_reuseconn.append(reused)
+    async with (
+        serve(build_app()) as url,
+        ClientSession(http2="prior_knowledge", trace_configs=[trace]) as s,
+    ):
+        for _ in range(3):
+            async with s.get(f"{url}/") as resp:
+                assert await resp.text() == "hello 2.0"
+    assert seen == ["create", "reuse", "reuse"]

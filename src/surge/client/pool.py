@@ -163,6 +163,9 @@ class BaseConnector:
         if (self._http2 or self._h2) and not fresh:
             stream = await self._h2_stream(key)
             if stream is not None:
+                if traces:
+                    for trace in traces:
+                        await trace.send_connection_reuseconn()
                 return Connection(self, key, stream)
         if not self._has_room(key):
             await self._wait_for_room(key, traces or ())
