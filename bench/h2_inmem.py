@@ -170,6 +170,8 @@ async def _run(args: argparse.Namespace) -> None:
         f"{cpu / total * 1e6:.1f} µs CPU/request"
     )
     if profiler is not None:
+        if args.dump:
+            profiler.dump_stats(args.dump)
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 
@@ -182,6 +184,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--dump", help="write the cProfile stats to this file")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop")
     args = parser.parse_args()
     if args.loop == "uvloop":

@@ -174,6 +174,15 @@ async def _hypercorn_app(scope: dict[str, Any], receive: Any, send: Any) -> None
             break
     path = scope["path"]
     headers = [(b"content-type", b"text/plain")]
+    if path == "/big":  # 4 MiB in 64 KiB pieces, more than the client's stream window
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for i in range(64):
+            piece = bytes([65 + i % 26]) * 65536
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if path == "/slow":
+        await asyncio.sleep(1)  # past the client's 0.3 s timeout; short for hypercorn's shutdown
     if path == "/gz":
         payload = gzip.compress(b"hyper " * 50)
         headers.append((b"content-encoding", b"gzip"))
@@ -256,6 +265,17 @@ async def test_against_hypercorn(tls: bool) -> None:
             async with s.get(f"{url}/redirect") as resp:
                 assert resp.status == 200 and len(resp.history) == 1
                 assert await resp.text() == "2 GET 0 k=v"
+            async with s.get(f"{url}/big") as resp:
+                got = b""
+                async for piece in resp.content.iter_chunked(100_000):
+                    got += piece
+                    await asyncio.sleep(0)
+                assert got == b"".join(bytes([65 + i % 26]) * 65536 for i in range(64))
+            with pytest.raises((ServerTimeoutError, TimeoutError)):
+                await s.get(f"{url}/slow", timeout=ClientTimeout(total=0.3))
+            async with s.get(f"{url}/cookie") as resp:  # the connection outlived the timeout
+                assert await resp.text() == "set"
+            _only_connection(s)
 
 
 # nghttpd serving a directory --------------------------------------------------------------
