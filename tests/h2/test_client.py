@@ -439,3 +439,26 @@ async def test_tracing_sees_one_connection_then_reuse() -> None:
             async with s.get(f"{url}/") as resp:
                 assert await resp.text() == "hello 2.0"
     assert seen == ["create", "reuse", "reuse"]
+
+
+async def test_idle_connection_closes_after_keepalive_timeout() -> None:
+    async with (
+        serve(build_app()) as url,
+        ClientSession(connector=TCPConnector(keepalive_timeout=0.1, http2="prior_knowledge")) as s,
+    ):
+        async with s.get(f"{url}/") as resp:
+            assert await resp.text() == "hello 2.0"
+        first = _only_connection(s)
+        await asyncio.sleep(0.05)
+        async with s.get(f"{url}/") as resp:  # activity restarts the idle clock
+            assert await resp.text() == "hello 2.0"
+        assert _only_connection(s) is first
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            if first.closed:
+                break
+        assert first.closed and not s.connector._h2  # type: ignore[union-attr]
+        assert s.connector._acquired_total == 0  # type: ignore[union-attr]
+        async with s.get(f"{url}/") as resp:
+            assert await resp.text() == "hello 2.0"
+        assert _only_connection(s) is not first

@@ -204,6 +204,7 @@ class BaseConnector:
             self._h2.setdefault(key, []).append(proto)
             proto.on_closed = lambda conn: self._h2_closed(key, conn)
             proto.on_stream_free = self._wake_waiter
+            proto.idle_timeout = self._keepalive_timeout
             return Connection(self, key, proto.open_stream())
         return Connection(self, key, proto)
 

@@ -82,6 +82,10 @@ class H2ClientConnection(asyncio.Protocol):
         self._flush_pending = False
         self.on_closed: Callable[[H2ClientConnection], None] | None = None
         self.on_stream_free: Callable[[], None] | None = None
+        # Closed after this long without streams (the connector's keepalive_timeout).
+        self.idle_timeout: float | None = None
+        self._idle_since = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     # pool interface --------------------------------------------------------------------------
 
@@ -218,6 +222,9 @@ class H2ClientConnection(asyncio.Protocol):
 
     def _gone(self) -> None:
         """No new streams here; tell the connector once."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         if not self.closed:
             self.closed = True
         callback = self.on_closed
@@ -239,6 +246,21 @@ class H2ClientConnection(asyncio.Protocol):
             self.on_stream_free()  # a request waiting for room may take this stream
         if self.goaway and not self._streams and self.transport is not None:
             self.transport.close()
+        elif not self.reserved and self.idle_timeout is not None:
+            self._idle_since = self._loop.time()
+            if self._idle_timer is None:
+                self._idle_timer = self._loop.call_later(self.idle_timeout, self._on_idle_timer)
+
+    def _on_idle_timer(self) -> None:
+        self._idle_timer = None
+        timeout = self.idle_timeout
+        if self.closed or self.reserved or timeout is None:
+            return
+        left = self._idle_since + timeout - self._loop.time()
+        if left > 0:
+            self._idle_timer = self._loop.call_later(left, self._on_idle_timer)
+            return
+        self.close()  # GOAWAY, then the transport
 
     def _flush(self) -> None:
         if not self._flush_pending:
