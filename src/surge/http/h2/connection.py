@@ -245,9 +245,10 @@ class H2ServerConnection:
             return True
         if not _valid(key, _REQUEST_FLAGS):
             return False
-        if len(seen) >= _MAX_VALID_HEADS:
-            seen.clear()
-        seen.add(key)
+        if len(key) <= _MAX_VALID_FIELDS:  # bounded: a few short lists per connection
+            if len(seen) >= _MAX_VALID_HEADS:
+                seen.clear()
+            seen.add(key)
         return True
 
     def _calm_down(self, out: list[H2Event]) -> list[H2Event]:
@@ -374,7 +375,8 @@ class H2ServerConnection:
 _CONNECTION_HEADERS = frozenset({b"connection", b"keep-alive", b"proxy-connection"})
 _REQUEST_FLAGS = HeaderValidationFlags(False, False, False, False)
 _TRAILER_FLAGS = HeaderValidationFlags(False, True, False, False)
-_MAX_VALID_HEADS = 64
+_MAX_VALID_HEADS = 16
+_MAX_VALID_FIELDS = 64
 
 
 def _valid(headers: Iterable[tuple[bytes, bytes]], flags: HeaderValidationFlags) -> bool:

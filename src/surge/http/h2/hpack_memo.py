@@ -9,7 +9,8 @@ Invariants:
 - A memo entry is only made by a coding that left the dynamic table exactly as it found it
   (same size, same newest entry, same maximum); any coding that changes the table empties the
   memo, so no entry outlives the table state it was made under.
-- The memo is small and bounded (entry count and block size): a peer cannot make it grow.
+- The memo is small and bounded (entries, block size, fields per entry): a peer cannot make
+  it grow.
 - Everything else (size limits, errors, table-size updates) is hpack's own code path: a memo
   hit returns exactly what hpack returned for the same input before.
 """
@@ -24,8 +25,12 @@ from hpack.table import HeaderTable
 
 __all__ = ["MemoDecoder", "MemoEncoder"]
 
-_MAX_ENTRIES = 64
-_MAX_BLOCK = 1024
+# Bounds that keep a peer from making the memo hold much: a few entries, each from a short
+# block with few fields (a 512-byte block of one-byte references could otherwise stand for
+# hundreds of header tuples).
+_MAX_ENTRIES = 16
+_MAX_BLOCK = 512
+_MAX_FIELDS = 64
 
 
 def _table_state(table: HeaderTable) -> tuple[int, int, object]:
@@ -87,7 +92,9 @@ class MemoDecoder:
         headers = list(self._decoder.decode(data, raw))
         if not _same(before, _table_state(table)):
             memo.clear()
-        elif raw and type(data) is bytes and len(data) <= _MAX_BLOCK:
+        elif (
+            raw and type(data) is bytes and len(data) <= _MAX_BLOCK and len(headers) <= _MAX_FIELDS
+        ):
             if len(memo) >= _MAX_ENTRIES:
                 memo.clear()
             memo[data] = headers.copy()
@@ -121,11 +128,10 @@ class MemoEncoder:
         self._encoder.header_table_size = value
 
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
-        key = tuple(headers) if huffman else None
-        if key is not None and not all(type(field) is tuple for field in key):
-            # hpack's HeaderTuple (e.g. never-indexed) compares equal to a plain tuple: such
-            # lists are never memoised nor looked up.
-            return self._encoder.encode(key, huffman)
+        fields = tuple(headers)
+        # hpack's HeaderTuple kinds (never-indexed fields) compare equal to plain tuples: lists
+        # holding them are neither looked up nor memoised, but still watched for table changes.
+        key = fields if huffman and all(type(field) is tuple for field in fields) else None
         memo = self._memo
         if key is not None:
             hit = memo.get(key)
@@ -134,10 +140,10 @@ class MemoEncoder:
         encoder = self._encoder
         resized = bool(encoder.table_size_changes)  # the block will carry a size update
         before = _table_state(encoder.header_table)
-        block = encoder.encode(key if key is not None else headers, huffman)
+        block = encoder.encode(fields, huffman)
         if resized or not _same(before, _table_state(encoder.header_table)):
             memo.clear()
-        elif key is not None and len(block) <= _MAX_BLOCK:
+        elif key is not None and len(block) <= _MAX_BLOCK and len(key) <= _MAX_FIELDS:
             if len(memo) >= _MAX_ENTRIES:
                 memo.clear()
             memo[key] = block
