@@ -462,3 +462,30 @@ async def test_idle_connection_closes_after_keepalive_timeout() -> None:
         async with s.get(f"{url}/") as resp:
             assert await resp.text() == "hello 2.0"
         assert _only_connection(s) is not first
+
+
+async def test_varying_and_sensitive_request_headers_arrive_intact() -> None:
+    """Many requests whose heads change (new table entries, evictions) and carry credentials
+    and short cookies (never indexed): the server sees exactly what was sent, every time."""
+    from surge import BasicAuth
+
+    app = web.Application()
+
+    async def show(request: web.Request) -> web.Response:
+        h = request.headers
+        return web.Response(text=f"{h.get('X-N')}|{h.get('Authorization')}|{h.get('Cookie')}")
+
+    app.router.add_get("/", show)
+    async with serve(app) as url, ClientSession(http2="prior_knowledge") as s:
+        for i in range(60):
+            if i % 2:  # the same plain head again and again: memoised
+                auth, headers = None, {"X-N": "plain"}
+            else:  # credentials and a new field value: changes the table, bypasses the memo
+                auth = BasicAuth("user", f"pw{i}")
+                headers = {"X-N": str(i) * (i % 7 + 1), "Cookie": f"c={i % 4}"}
+            async with s.get(f"{url}/", auth=auth, headers=headers) as resp:
+                assert resp.version == (2, 0)
+                credentials = auth.encode() if auth is not None else None
+                expected = f"{headers['X-N']}|{credentials}|{headers.get('Cookie')}"
+                assert await resp.text() == expected
+        _only_connection(s)
