@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import zlib
 from email.utils import formatdate
 from pathlib import Path
 
@@ -185,3 +186,70 @@ async def test_disconnect_mid_file_leaves_no_descriptor(tmp_path: Path) -> None:
             await asyncio.wait_for(done.wait(), 10)
         await asyncio.sleep(0.05)
         assert _open_fds() <= before
+
+
+def _compressing_app(path: Path, force: web.ContentCoding | None = None) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.FileResponse(path, chunk_size=16384)
+        resp.enable_compression(force)
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/f", handler)
+    return app
+
+
+async def test_enable_compression_compresses_on_the_fly(tmp_path: Path) -> None:
+    import brotli
+
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"hello compression\n" * 200)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"".join(b"line %d of a large text file\n" % i for i in range(20000)))
+    for path in (small, big):  # the inline path and the streamed (chunked) path
+        async with serve(_compressing_app(path)) as url:
+            status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+            assert status == 200 and headers["content-encoding"] == "gzip"
+            assert gzip.decompress(body) == path.read_bytes()
+            assert headers["vary"] == "Accept-Encoding"
+            assert "accept-ranges" not in headers
+            etag = headers["etag"]
+            assert etag.endswith('-gzip"')
+            status, headers, body = await _curl("-H", "Accept-Encoding: br", url + "/f")
+            assert headers["content-encoding"] == "br"
+            assert brotli.decompress(body) == path.read_bytes()
+            # revalidation with the compressed representation's own tag
+            status, _, _ = await _curl(
+                "-H", "Accept-Encoding: gzip", "-H", f"If-None-Match: {etag}", url + "/f"
+            )
+            assert status == 304
+            # a Range is ignored for an on-the-fly coding: the whole file, compressed
+            status, headers, body = await _curl(
+                "-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9", url + "/f"
+            )
+            assert status == 200 and gzip.decompress(body) == path.read_bytes()
+            # a client that accepts no coding gets the file itself, ranges included
+            status, headers, body = await _curl("-H", "Range: bytes=0-9", url + "/f")
+            assert status == 206 and body == path.read_bytes()[:10]
+            assert "content-encoding" not in headers
+
+
+async def test_enable_compression_prefers_sibling_and_force(tmp_path: Path) -> None:
+    path = tmp_path / "app.js"
+    source = b"console.log('hi');\n" * 100
+    path.write_bytes(source)
+    sibling = gzip.compress(source, mtime=0)
+    (tmp_path / "app.js.gz").write_bytes(sibling)
+    async with serve(_compressing_app(path)) as url:
+        status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+        assert headers["content-encoding"] == "gzip" and body == sibling  # the file on disk
+        assert headers["content-length"] == str(len(sibling))
+    async with serve(_compressing_app(path, web.ContentCoding.deflate)) as url:
+        status, headers, body = await _curl(url + "/f")
+        assert headers["content-encoding"] == "deflate"
+        assert zlib.decompress(body) == source
+    async with serve(_compressing_app(path, web.ContentCoding.identity)) as url:
+        status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+        assert headers["content-encoding"] == "gzip" and body == sibling
+        status, headers, body = await _curl(url + "/f")
+        assert "content-encoding" not in headers and body == source
