@@ -241,15 +241,15 @@ async def test_enable_compression_prefers_sibling_and_force(tmp_path: Path) -> N
     sibling = gzip.compress(source, mtime=0)
     (tmp_path / "app.js.gz").write_bytes(sibling)
     async with serve(_compressing_app(path)) as url:
-        status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
         assert headers["content-encoding"] == "gzip" and body == sibling  # the file on disk
         assert headers["content-length"] == str(len(sibling))
     async with serve(_compressing_app(path, web.ContentCoding.deflate)) as url:
-        status, headers, body = await _curl(url + "/f")
+        _, headers, body = await _curl(url + "/f")
         assert headers["content-encoding"] == "deflate"
         assert zlib.decompress(body) == source
     async with serve(_compressing_app(path, web.ContentCoding.identity)) as url:
-        status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
         assert headers["content-encoding"] == "gzip" and body == sibling
-        status, headers, body = await _curl(url + "/f")
+        _, headers, body = await _curl(url + "/f")
         assert "content-encoding" not in headers and body == source
