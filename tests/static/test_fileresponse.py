@@ -10,6 +10,7 @@ from email.utils import formatdate
 from pathlib import Path
 
 import httpx
+import pytest
 
 from surge import web
 from tests.conftest import require_tool
@@ -253,3 +254,44 @@ async def test_enable_compression_prefers_sibling_and_force(tmp_path: Path) -> N
         assert headers["content-encoding"] == "gzip" and body == sibling
         _, headers, body = await _curl(url + "/f")
         assert "content-encoding" not in headers and body == source
+
+
+def test_uvloop_sendfile_fast_and_slow_readers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvloop has no loop.sendfile: os.sendfile goes straight to its socket, in order after
+    the head, also when the socket fills up (a reader that sips with a tiny window)."""
+    import socket
+
+    uvloop = pytest.importorskip("uvloop")
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    expected = path.read_bytes()
+
+    def fetch_slowly(port: int) -> bytes:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(b"GET /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            chunks = []
+            while chunk := sock.recv(4096):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def main() -> tuple[bytes, bytes, bytes]:
+        async with serve(_file_app(path)) as url:
+            port = int(url.rsplit(":", 1)[1])
+            async with httpx.AsyncClient() as client:
+                fast = (await client.get(url + "/f")).content
+                ranged = (
+                    await client.get(url + "/f", headers={"Range": "bytes=100-2000099"})
+                ).content
+            slow = await asyncio.get_running_loop().run_in_executor(None, fetch_slowly, port)
+            return fast, ranged, slow
+
+    fast, ranged, slow = uvloop.run(main())
+    assert fast == expected
+    assert ranged == expected[100:2000100]
+    head, _, body = slow.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == expected
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # each response completed
