@@ -42,7 +42,7 @@ def load(name: str, **replace: str) -> dict[str, Any]:
     module.__file__ = str(path)
     sys.modules[module.__name__] = module
     with aliased():
-        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our examples
+        exec(compile(source, str(path), "exec"), module.__dict__)
     return module.__dict__
 
 

@@ -115,7 +115,9 @@ async def test_pydantic_validation_middleware() -> None:
         r = await client.post("/users", json={"username": "al", "email": "nope"})
         assert r.status_code == 400
         assert r.json()["error"] == "Invalid JSON"
-        r = await client.post("/users", content=b"{bad", headers={"Content-Type": "application/json"})
+        r = await client.post(
+            "/users", content=b"{bad", headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 400
 
 
@@ -163,7 +165,10 @@ async def test_response_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         r = await client.get("/json")
         assert r.text == json.dumps({"message": "JSON data"}, indent=2)
         r = await client.get("/bytes")
-        assert (r.content, r.headers["content-type"]) == (b"Binary data", "application/octet-stream")
+        assert (r.content, r.headers["content-type"]) == (
+            b"Binary data",
+            "application/octet-stream",
+        )
         r = await client.get("/stream")
         assert r.text == "".join(f"Line {i}\n" for i in range(10))
         r = await client.get("/file")
@@ -173,12 +178,14 @@ async def test_response_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 async def test_websocket_echo_with_websockets_client() -> None:
     ns = load("websocket_response")
-    async with serve(ns["app"]) as base:
-        async with websockets.connect(base.replace("http", "ws") + "/ws") as ws:
-            await ws.send("hello")
-            assert await ws.recv() == "Echo: hello"
-            await ws.send(b"\x00\x01")
-            assert await ws.recv() == b"\x00\x01"
+    async with (
+        serve(ns["app"]) as base,
+        websockets.connect(base.replace("http", "ws") + "/ws") as ws,
+    ):
+        await ws.send("hello")
+        assert await ws.recv() == "Echo: hello"
+        await ws.send(b"\x00\x01")
+        assert await ws.recv() == b"\x00\x01"
 
 
 async def test_sse_events_with_unawaited_write() -> None:
