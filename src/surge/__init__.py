@@ -91,6 +91,41 @@ from surge.client import (
     payload_type,
     request,
 )
+from surge.compat.client_extras import (
+    AddrInfoType,
+    AsyncResolver,
+    NamedPipeConnector,
+    SocketFactoryType,
+    UploadTracker,
+    WebSocketError,
+    WSMessageTypeError,
+    encode_basic_auth,
+    set_zlib_backend,
+)
+from surge.compat.multipart_writer import MultipartWriter
+from surge.compat.payloads import (
+    PAYLOAD_REGISTRY,
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+    payload_type,
+    streamer,
+)
+from surge.compat.structures import ChainMapProxy, DataQueue, ETag, FlowControlDataQueue
+from surge.http.content.multipart import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    content_disposition_filename,
+    parse_content_disposition,
+)
 from surge.http.version import HttpVersion10, HttpVersion11
 from surge.net.multipart import BodyPartReader, MultipartReader
 from surge.net.streams import EMPTY_PAYLOAD, EofStream, StreamReader
@@ -204,3 +239,52 @@ __all__ += [
     "WSMessage",
     "WSMsgType",
 ]
+
+# --- the rest of aiohttp's top-level surface: multipart, payloads, legacy helpers ----------
+__all__ += [
+    "PAYLOAD_REGISTRY",
+    "AddrInfoType",
+    "AsyncIterablePayload",
+    "AsyncResolver",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
+    "BodyPartReader",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
+    "ChainMapProxy",
+    "DataQueue",
+    "ETag",
+    "FlowControlDataQueue",
+    "GunicornUVLoopWebWorker",
+    "GunicornWebWorker",
+    "IOBasePayload",
+    "JsonPayload",
+    "MultipartReader",
+    "MultipartWriter",
+    "NamedPipeConnector",
+    "Payload",
+    "SocketFactoryType",
+    "StringIOPayload",
+    "StringPayload",
+    "TextIOPayload",
+    "UploadTracker",
+    "WSMessageTypeError",
+    "WebSocketError",
+    "content_disposition_filename",
+    "encode_basic_auth",
+    "get_payload",
+    "parse_content_disposition",
+    "payload_type",
+    "set_zlib_backend",
+    "streamer",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The gunicorn workers import gunicorn: loaded on first use only, as aiohttp does.
+    if name in ("GunicornWebWorker", "GunicornUVLoopWebWorker"):
+        from surge.server import worker
+
+        return getattr(worker, name)
+    raise AttributeError(f"module 'surge' has no attribute {name!r}")
