@@ -8,8 +8,12 @@ __version__ = "0.1.0"
 from surge import hdrs
 from surge.client import (
     AbstractCookieJar,
+    AsyncIterablePayload,
     BaseConnector,
     BasicAuth,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
     ClientConnectionError,
     ClientConnectionResetError,
     ClientConnectorCertificateError,
@@ -43,8 +47,12 @@ from surge.client import (
     InvalidURL,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
+    IOBasePayload,
+    JsonPayload,
+    MultipartWriter,
     NonHttpUrlClientError,
     NonHttpUrlRedirectClientError,
+    Payload,
     RedirectClientError,
     RequestInfo,
     RetryOptions,
@@ -53,7 +61,10 @@ from surge.client import (
     ServerFingerprintMismatch,
     ServerTimeoutError,
     SocketTimeoutError,
+    StringIOPayload,
+    StringPayload,
     TCPConnector,
+    TextIOPayload,
     ThreadedResolver,
     TooManyRedirects,
     TraceConfig,
@@ -76,16 +87,53 @@ from surge.client import (
     UnixConnector,
     UploadAbortedError,
     WSServerHandshakeError,
+    get_payload,
+    payload_type,
     request,
 )
+from surge.client.payloads import PAYLOAD_REGISTRY
+from surge.client.sse import EventSource, ServerSentEvent
+from surge.client.websocket import ClientWebSocketResponse, ClientWSTimeout
+from surge.compat.client_extras import (
+    AddrInfoType,
+    AsyncResolver,
+    NamedPipeConnector,
+    SocketFactoryType,
+    UploadTracker,
+    WebSocketError,
+    WSMessageTypeError,
+    encode_basic_auth,
+    set_zlib_backend,
+)
+from surge.compat.payloads import streamer
+from surge.compat.structures import ChainMapProxy, DataQueue, ETag, FlowControlDataQueue
+from surge.http.content.multipart import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    content_disposition_filename,
+    parse_content_disposition,
+)
 from surge.http.version import HttpVersion10, HttpVersion11
+from surge.http.ws.models import WSCloseCode, WSMessage, WSMsgType
+from surge.net.multipart import BodyPartReader, MultipartReader
 from surge.net.streams import EMPTY_PAYLOAD, EofStream, StreamReader
 
 __all__ = [
     "EMPTY_PAYLOAD",
+    "PAYLOAD_REGISTRY",
     "AbstractCookieJar",
+    "AddrInfoType",
+    "AsyncIterablePayload",
+    "AsyncResolver",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BaseConnector",
     "BasicAuth",
+    "BodyPartReader",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
+    "ChainMapProxy",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -105,35 +153,54 @@ __all__ = [
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "Connection",
     "ConnectionTimeoutError",
     "ContentDisposition",
     "ContentTypeError",
     "CookieJar",
+    "DataQueue",
     "DefaultResolver",
     "DigestAuthMiddleware",
     "DummyCookieJar",
+    "ETag",
     "EofStream",
+    "EventSource",
     "Fingerprint",
+    "FlowControlDataQueue",
     "FormData",
+    "GunicornUVLoopWebWorker",
+    "GunicornWebWorker",
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartReader",
+    "MultipartWriter",
+    "NamedPipeConnector",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "RedirectClientError",
     "RequestInfo",
     "RetryOptions",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
+    "ServerSentEvent",
     "ServerTimeoutError",
+    "SocketFactoryType",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -155,23 +222,30 @@ __all__ = [
     "TraceResponseChunkReceivedParams",
     "UnixConnector",
     "UploadAbortedError",
-    "WSServerHandshakeError",
-    "__version__",
-    "hdrs",
-    "request",
-]
-
-# --- WebSocket and Server-Sent Events (client side and shared names) -----------------------
-from surge.client.sse import EventSource, ServerSentEvent
-from surge.client.websocket import ClientWebSocketResponse, ClientWSTimeout
-from surge.http.ws.models import WSCloseCode, WSMessage, WSMsgType
-
-__all__ += [
-    "ClientWSTimeout",
-    "ClientWebSocketResponse",
-    "EventSource",
-    "ServerSentEvent",
+    "UploadTracker",
     "WSCloseCode",
     "WSMessage",
+    "WSMessageTypeError",
     "WSMsgType",
+    "WSServerHandshakeError",
+    "WebSocketError",
+    "__version__",
+    "content_disposition_filename",
+    "encode_basic_auth",
+    "get_payload",
+    "hdrs",
+    "parse_content_disposition",
+    "payload_type",
+    "request",
+    "set_zlib_backend",
+    "streamer",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The gunicorn workers import gunicorn: loaded on first use only, as aiohttp does.
+    if name in ("GunicornWebWorker", "GunicornUVLoopWebWorker"):
+        from surge.server import worker
+
+        return getattr(worker, name)
+    raise AttributeError(f"module 'surge' has no attribute {name!r}")

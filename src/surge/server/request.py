@@ -19,6 +19,7 @@ from yarl import URL
 
 from surge.http.conditional import ETag, parse_etag_list
 from surge.http.h1.parser import RequestHead
+from surge.http.headers import raw_header
 from surge.net.multipart import MultipartReader
 from surge.net.streams import StreamReader
 from surge.server.forms import FileField
@@ -36,6 +37,12 @@ class BaseRequest(MutableMapping[str, Any]):
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
     _prepare_hooks: tuple[Any, ...] = ()
+    # Defaults most requests never change, kept on the class: a request costs only the
+    # attribute stores it needs.
+    _task: asyncio.Task[Any] | None = None
+    _body: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    _disconnected = False
     # Whether a Response body may be compressed without the handler asking (the app's
     # ``compress``); a class attribute, so a request costs nothing for it.
     _auto_compress = False
@@ -59,13 +66,11 @@ class BaseRequest(MutableMapping[str, Any]):
         self._payload = payload
         self._protocol = protocol
         self._writer = writer if writer is not None else protocol
-        self._task = task
+        if task is not None:
+            self._task = task
         self._loop = loop
         self._client_max_size = client_max_size
         self._state = state if state is not None else {}
-        self._body: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
-        self._disconnected = False
         if scheme is not None:
             self.__dict__["scheme"] = scheme
         if host is not None:
@@ -404,7 +409,7 @@ class BaseRequest(MutableMapping[str, Any]):
             return stream  # type: ignore[no-any-return]
         stream = self._payload
         if self._head.has_body:
-            coding = self.headers.get("Content-Encoding")
+            coding = raw_header(self._head.headers, b"content-encoding")
             if coding is not None and coding.strip().lower() not in ("", "identity"):
                 stream = self._decoding_stream(coding)
         self.__dict__["_decoded_stream"] = stream

@@ -25,6 +25,7 @@ from surge.http.content.compression import (
     make_compressor,
 )
 from surge.http.h1.writer import status_reason
+from surge.http.headers import raw_header
 from surge.util.jsonfast import dumps as fast_dumps
 
 if TYPE_CHECKING:
@@ -374,8 +375,19 @@ class StreamResponse(MutableMapping[str, Any]):
         if request._prepare_hooks:
             await request._on_response_prepare(self)
         self._writer = request._writer
+        if request._auto_compress and not self._compression:
+            self._auto_compress_stream(request)
         self._send_head(request, None)
         return self._writer
+
+    def _auto_compress_stream(self, request: BaseRequest) -> None:
+        """Automatic compression of a streamed body, decided at ``prepare`` (after the
+        prepare hooks): as for a known body, unless a declared length is below
+        COMPRESSION_MIN_SIZE. Event streams are never compressed (see ``is_compressible``)."""
+        length = self._headers.get(_CONTENT_LENGTH)
+        if length is not None and (not length.isdigit() or int(length) < COMPRESSION_MIN_SIZE):
+            return
+        self._auto_compress(request)
 
     def _cookie_headers(self) -> None:
         if self._cookies:
@@ -406,7 +418,7 @@ class StreamResponse(MutableMapping[str, Any]):
         force = self._compression_force
         if force is None:
             _add_vary(headers)
-            coding = choose_coding(request.headers.get("Accept-Encoding"))
+            coding = choose_coding(raw_header(request._head.headers, b"accept-encoding"))
             if coding is None:
                 return body
         elif force is ContentCoding.identity:
@@ -440,7 +452,7 @@ class StreamResponse(MutableMapping[str, Any]):
         if "Content-Range" in headers:
             return
         _add_vary(headers)
-        coding = choose_coding(request.headers.get("Accept-Encoding"))
+        coding = choose_coding(raw_header(request._head.headers, b"accept-encoding"))
         if coding is not None:
             self._compression = True
             self._compression_force = ContentCoding(coding)
