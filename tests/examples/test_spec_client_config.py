@@ -17,6 +17,7 @@ import websockets
 
 from tests.examples.loader import load
 from tests.examples.local_server import Seen, json_reply, local_server
+from tests.examples.probe import probe_sessions
 
 API = "https://api.example.com"
 
@@ -57,29 +58,15 @@ def servers(tls_server_ctx: ssl.SSLContext) -> Iterator[tuple[Any, Any]]:
 def test_client_configuration(
     servers: tuple[Any, Any], trusted_ca_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each session the example opens (and leaves with `pass`) is probed with one request just
-    before it closes, so its configuration shows in what the servers receive."""
+    """Each session the example opens (and leaves with `pass`) is probed (see probe.py)."""
     plain, tls = servers
     ns = load("client_configuration", keep_locals=("configured_client",), **{API: plain.url})
-    from surge import ClientSession
-    from surge.compat import aiohttp
-
-    sessions: list[ClientSession] = []
-    probe_urls = [None, plain.url + "/probe", plain.url + "/probe", tls.url + "/probe"]
-    answers: list[object] = []
-
-    class ProbedSession(ClientSession):
-        async def __aexit__(self, *exc: object) -> None:
-            url = probe_urls[len(sessions)]
-            sessions.append(self)
-            if url is not None:
-                async with self.get(url) as response:
-                    answers.append((response.status, await response.json()))
-            await super().__aexit__(*exc)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(aiohttp, "ClientSession", ProbedSession)
+    probes = probe_sessions(
+        monkeypatch, [None, plain.url + "/probe", plain.url + "/probe", tls.url + "/probe"]
+    )
     asyncio.run(ns["configured_client"]())
     final = ns["spec_locals"]["configured_client"]
+    sessions = probes.sessions
     assert len(sessions) == 4 and all(s.closed for s in sessions)
 
     # base_url + headers: the relative URL went to the base, with the session's header.
@@ -96,7 +83,7 @@ def test_client_configuration(
     assert "Authorization" not in plain.seen[2].headers
     # The ssl session verified the local server through the (default, CA-trusting) context.
     assert [s.path for s in tls.seen] == ["/probe"]
-    assert answers == [(200, {"path": "/probe"})] * 3
+    assert probes.answers == [(200, {"path": "/probe"})] * 3
 
 
 async def test_client_session_ssl_context_rejects_untrusted(

@@ -43,7 +43,7 @@ async def test_streaming_upload_handler(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 async def test_server_compresses_automatically() -> None:
-    """"Server handles compression automatically": a large JSON answer to a client accepting
+    """ "Server handles compression automatically": a large JSON answer to a client accepting
     gzip arrives gzip-encoded and decodes to the same document."""
     ns = load("compression")
     web = ns["web"]
