@@ -91,12 +91,17 @@ async def test_ssl_solution_3_no_verification_for_a_self_signed_server(tls_api: 
     async with ClientSession() as session:  # the default trust store: the CA is unknown
         with pytest.raises(ClientConnectorCertificateError):
             await session.get(tls_api.url + "/")
-    async with ClientSession(ssl=ns["ssl_context"]) as session:
-        async with session.get(tls_api.url + "/") as response:
-            assert await response.json() == {"tls": True}
-    async with ClientSession(connector=ns["aiohttp"].TCPConnector(ssl=ns["ssl_context"])) as s:
-        async with s.get(tls_api.url + "/") as response:
-            assert response.status == 200
+    async with (
+        ClientSession(ssl=ns["ssl_context"]) as session,
+        session.get(tls_api.url + "/") as response,
+    ):
+        assert await response.json() == {"tls": True}
+    connector = ns["aiohttp"].TCPConnector(ssl=ns["ssl_context"])
+    async with (
+        ClientSession(connector=connector) as session,
+        session.get(tls_api.url + "/") as response,
+    ):
+        assert response.status == 200
 
 
 class _Closable:
