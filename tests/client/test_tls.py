@@ -132,3 +132,49 @@ def test_fingerprint_refuses_weak_digests() -> None:
         surge.Fingerprint(b"\x00" * 20)
     with pytest.raises(ValueError, match="length"):
         surge.Fingerprint(b"\x00" * 7)
+
+
+def test_closing_the_session_aborts_its_tls_connections() -> None:
+    """As aiohttp: the connector aborts TLS connections when it closes rather than waiting for
+    the peer's TLS shutdown, which asyncio.run, returning right after, would cut short, leaving
+    the socket open (a ResourceWarning later)."""
+    import gc
+    import socket
+    import threading
+    import warnings
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    done = threading.Event()
+
+    def serve_once() -> None:
+        # One answer, then silence: the peer never answers the client's close_notify.
+        conn, _ = listener.accept()
+        with server_ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            done.wait(10)
+
+    thread = threading.Thread(target=serve_once)
+    thread.start()
+
+    async def main() -> None:
+        async with (
+            surge.ClientSession(ssl=_client_ctx(ca)) as s,
+            s.get(f"https://127.0.0.1:{port}/") as resp,
+        ):
+            assert await resp.read() == b"ok"
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            asyncio.run(main())
+            gc.collect()
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import runpy
 import sys
@@ -30,20 +31,45 @@ def aliased() -> Iterator[None]:
         sys.modules.update(saved)
 
 
-def load(name: str, **replace: str) -> dict[str, Any]:
+def load(name: str, *, keep_locals: tuple[str, ...] = (), **replace: str) -> dict[str, Any]:
     """Execute ``spec/<name>.py`` (not as ``__main__``); ``replace`` substitutes text first,
-    e.g. an external URL by a local server's."""
+    e.g. an external URL by a local server's.
+
+    The functions named in ``keep_locals`` leave their local variables, as they were when the
+    function ended, in ``ns["spec_locals"][function_name]``: the examples assign what they read
+    (``text = await response.text()``) and keep it to themselves.
+    """
     source = (SPEC / f"{name}.py").read_text()
     for old, new in replace.items():
         source = source.replace(old, new)
     path = SPEC / f"{name}.py"
+    code = compile(_keeping_locals(source, keep_locals), str(path), "exec")
     # A real module in sys.modules: libraries such as pydantic resolve annotations through it.
     module = types.ModuleType(f"spec_examples.{name}")
     module.__file__ = str(path)
     sys.modules[module.__name__] = module
     with aliased():
-        exec(compile(source, str(path), "exec"), module.__dict__)
+        module.__dict__["spec_locals"] = {}
+        exec(code, module.__dict__)
     return module.__dict__
+
+
+def _keeping_locals(source: str, functions: tuple[str, ...]) -> ast.Module:
+    """The module with each named function's body wrapped in
+    ``try: ... finally: spec_locals[name] = dict(locals())``; line numbers unchanged."""
+    tree = ast.parse(source)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in functions:
+            found.add(node.name)
+            doc = [] if ast.get_docstring(node) is None else node.body[:1]
+            body = node.body[len(doc) :]
+            keep = ast.parse(f"spec_locals[{node.name!r}] = dict(locals())").body
+            wrapped = ast.Try(body=body, handlers=[], orelse=[], finalbody=keep)
+            ast.copy_location(wrapped, body[0])
+            node.body = [*doc, wrapped]
+    assert found == set(functions), f"no such function: {set(functions) - found}"
+    return ast.fix_missing_locations(tree)
 
 
 def run_path(name: str) -> dict[str, Any]:

@@ -395,6 +395,12 @@ class BaseConnector:
             self._cleanup_handle = None
         for proto in list(self._all):
             proto.close()
+            transport = proto.transport
+            if transport is not None and transport.get_extra_info("sslcontext") is not None:
+                # As aiohttp: TLS connections are aborted when the connector closes. A graceful
+                # TLS shutdown needs loop turns the caller may never give (asyncio.run returns
+                # right after the session closes), which would leave the socket open.
+                proto.abort()
         self._all.clear()
         if self._closing_handle is not None:
             self._closing_handle.cancel()

@@ -1,6 +1,6 @@
 # Spec "Authentication/Authorization Patterns", the Basic Auth part and its helper. Fixed to run:
-# Python 2's `.decode('base64')` becomes base64.b64decode(...).decode(). (The JWT part needs
-# PyJWT and a key the example does not give; see test_spec_server.py.)
+# Python 2's `.decode('base64')` becomes base64.b64decode(...).decode(). (The JWT part is
+# jwt_auth.py.)
 import base64
 from aiohttp import web
 # Basic Auth Middleware
