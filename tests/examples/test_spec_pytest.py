@@ -33,7 +33,10 @@ def run_example(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, api:
     pytester.makeconftest(CONFTEST)
     source = (SPEC / "pytest_fixtures.py").read_text()
     pytester.makepyfile(test_spec_fixtures=source.replace("https://api.example.com", api))
-    return pytester.runpytest_subprocess("-W", "error", "-p", "no:cacheprovider", "-v")
+    # pytest-asyncio (installed for another test) plays no part in the spec's example.
+    return pytester.runpytest_subprocess(
+        "-W", "error", "-p", "no:cacheprovider", "-p", "no:asyncio", "-v"
+    )
 
 
 def test_pytest_aiohttp_fixtures_example(
