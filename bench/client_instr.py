@@ -44,7 +44,7 @@ async def _run(name: str, url: str, requests: int, concurrency: int) -> None:
                 return await resp.read()
 
         await _drive(fetch, 200, concurrency)  # warm-up: connections, caches
-        done, errors = await _drive(fetch, requests, concurrency)
+        _, errors = await _drive(fetch, requests, concurrency)
         if errors:
             raise SystemExit(f"{name}: {errors} errors")
 
@@ -104,9 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--requests", default="1000,3000", help="the two run lengths a,b")
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
-    p.add_argument(
-        "--surge-src", type=Path, default=Path(__file__).resolve().parent.parent / "src"
-    )
+    p.add_argument("--surge-src", type=Path, default=Path(__file__).resolve().parent.parent / "src")
     p.add_argument("--profile", action="store_true", help="cProfile the surge client")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)

@@ -41,7 +41,6 @@ class SendOptions:
     __slots__ = (
         "auto_decompress",
         "cookies",
-        "deadline",
         "download_progress",
         "max_decompressed",
         "max_field",
@@ -68,7 +67,6 @@ class SendOptions:
         read_until_eof: bool,
         max_decompressed: int,
         timeout: ClientTimeout,
-        deadline: float | None,
         traces: Sequence[Trace],
         upload_progress: Progress | None,
         download_progress: Progress | None,
@@ -83,7 +81,6 @@ class SendOptions:
         self.read_until_eof = read_until_eof
         self.max_decompressed = max_decompressed
         self.timeout = timeout
-        self.deadline = deadline
         self.traces = traces
         self.upload_progress = upload_progress
         self.download_progress = download_progress
@@ -107,18 +104,20 @@ def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
 
 
 def _finish_headers(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> None:
-    headers = req.headers
-    if "Host" not in headers and "Host" not in opts.skip:
+    # A plain target's cached block has Host; the headers are only built when something
+    # is to be added to them.
+    if not req.has_host() and "Host" not in opts.skip:
         # Host goes first, as RFC 9112 recommends.
         fresh: CIMultiDict[str] = CIMultiDict(Host=req.host_header())
-        fresh.extend(headers)
-        req.headers = headers = fresh
-    if req.auth is not None and "Authorization" not in headers:
-        headers["Authorization"] = req.auth.encode()
+        fresh.extend(req.headers)
+        req.headers = fresh
+    if req.auth is not None and "Authorization" not in req.headers:
+        req.headers["Authorization"] = req.auth.encode()
     cookie = cookie_header(jar, req.url, opts.cookies)
     if cookie is not None:
-        headers["Cookie"] = cookie
+        req.headers["Cookie"] = cookie
     if req.proxy is not None and not req.is_ssl:
+        headers = req.headers
         if req.proxy_auth is not None and "Proxy-Authorization" not in headers:
             headers["Proxy-Authorization"] = req.proxy_auth.encode()
         if req.proxy_headers:
@@ -140,19 +139,40 @@ async def send_request(
         )
     head, body, stream = req.serialize_head()
     traces = opts.traces
-    retry_ok = req.idempotent and req.payload.replayable
+    # Nothing between the head and the response but the wait: no coroutine for the exchange.
+    simple = stream is None and not traces and opts.upload_progress is None and not req.expect100
+    target = req.plain_target
     attempt = 0
     while True:
-        conn = None if attempt or traces else connector.connect_pooled(req)
+        conn = None
+        if not attempt and not traces:
+            if (
+                target is not None
+                and req.ssl is True
+                and req.server_hostname is None
+                and req.proxy is None
+            ):
+                # The connection key depends on these alone: worked out once per URL.
+                if target.key is None:
+                    target.key = connector.pool_key(req)
+                conn = connector.connect_pooled(req, target.key)
+            else:
+                conn = connector.connect_pooled(req)
         if conn is None:
             conn = await _connect(connector, req, opts, attempt > 0)
         proto = conn.protocol
         assert proto is not None
         reused = proto.reused > 0
         try:
-            rhead, content = await _exchange(proto, req, head, body, stream, opts)
+            if simple:
+                rhead, content = await _start(
+                    proto, req, head + body if body is not None else head, opts, False
+                )
+            else:
+                rhead, content = await _exchange(proto, req, head, body, stream, opts)
         except ServerDisconnectedError:
             conn.close()
+            retry_ok = req.idempotent and req.payload.replayable
             if reused and retry_ok and attempt == 0 and not proto.got_bytes:
                 attempt += 1
                 continue
@@ -192,8 +212,8 @@ async def _connect(
     tm = opts.timeout
     loop = asyncio.get_running_loop()
     when = loop.time() + tm.connect if tm.connect is not None else None
-    if opts.deadline is not None and (when is None or opts.deadline < when):
-        when = opts.deadline
+    if req.deadline is not None and (when is None or req.deadline < when):
+        when = req.deadline
     try:
         async with asyncio.timeout_at(when):
             return await connector.connect(req, opts.traces, tm, fresh=fresh)
@@ -218,18 +238,11 @@ async def _observed(
             progress(sent, total)
 
 
-async def _exchange(
-    proto: H1Connection,
-    req: ClientRequest,
-    head: bytes,
-    body: bytes | None,
-    stream: AsyncIterator[bytes] | None,
-    opts: SendOptions,
-) -> ResponseStart:
-    expect = req.expect100 and (body is not None or stream is not None)
-    first = head + body if body is not None and not expect else head
-    waiter = proto.start(
-        first,
+def _start(
+    proto: H1Connection, req: ClientRequest, data: bytes, opts: SendOptions, expect: bool
+) -> asyncio.Future[ResponseStart]:
+    return proto.start(
+        data,
         head_request=req.method == "HEAD",
         max_line_size=opts.max_line,
         max_field_size=opts.max_field,
@@ -241,8 +254,21 @@ async def _exchange(
         expect_continue=expect,
         read_until_eof=opts.read_until_eof,
         download_progress=opts.download_progress,
-        deadline=opts.deadline,
+        deadline=req.deadline,
     )
+
+
+async def _exchange(
+    proto: H1Connection,
+    req: ClientRequest,
+    head: bytes,
+    body: bytes | None,
+    stream: AsyncIterator[bytes] | None,
+    opts: SendOptions,
+) -> ResponseStart:
+    expect = req.expect100 and (body is not None or stream is not None)
+    first = head + body if body is not None and not expect else head
+    waiter = _start(proto, req, first, opts, expect)
     traces = opts.traces
     progress = opts.upload_progress
     try:

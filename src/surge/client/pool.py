@@ -178,11 +178,19 @@ class BaseConnector:
             raise
         return Connection(self, key, proto)
 
-    def connect_pooled(self, req: ClientRequest) -> Connection | None:
-        """A pooled connection for ``req`` if one is ready now (no waiting, no connecting)."""
+    def pool_key(self, req: ClientRequest) -> ConnectionKey:
+        """The key of the pool ``req``'s connection comes from."""
+        return self._key(req)
+
+    def connect_pooled(
+        self, req: ClientRequest, key: ConnectionKey | None = None
+    ) -> Connection | None:
+        """A pooled connection for ``req`` (whose key may be given) if one is ready now (no
+        waiting, no connecting)."""
         if self._closed:
             return None
-        key = self._key(req)
+        if key is None:
+            key = self._key(req)
         if key not in self._pool or not self._has_room(key):
             return None
         proto = self._take_pooled(key)

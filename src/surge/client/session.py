@@ -14,9 +14,9 @@ import json as jsonlib
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict, getversion, istr
 from yarl import URL
 
 from surge.client.auth import BasicAuth
@@ -27,11 +27,12 @@ from surge.client.driver import run_hops
 from surge.client.exceptions import ServerTimeoutError
 from surge.client.exchange import Progress, SendOptions, send_request
 from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType, build_chain
-from surge.client.policies.redirects import follow_redirects
+from surge.client.policies.redirects import REDIRECT_STATUSES, follow_redirects
 from surge.client.policies.retry import RetryOptions
 from surge.client.proxy import netrc_auth, proxy_url
 from surge.client.request import (
     ClientRequest,
+    Target,
     apply_params,
     build_url,
     check_headers,
@@ -117,6 +118,8 @@ class ClientSession:
         self._connector_owner = connector_owner
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
         self._base_headers = self._build_base_headers()
+        self._headers_version = getversion(cast(Any, self._default_headers))
+        self._targets: dict[str, Target] = {}  # URL string -> what it means on the wire
         self._default_auth = auth
         self._default_proxy = proxy_url(proxy, proxy_auth) if proxy is not None else None
         self._json_serialize = json_serialize
@@ -144,6 +147,20 @@ class ClientSession:
         self._download_progress = on_download_progress
         self._middlewares = tuple(middlewares)
         self._handler: ClientHandlerType = build_chain(self._send_hop, self._middlewares)
+        self._default_options = self._options(
+            skip=self._skip_auto_headers,
+            cookies=None,
+            read_bufsize=None,
+            auto_decompress=None,
+            max_line_size=None,
+            max_field_size=None,
+            max_headers=None,
+            read_until_eof=True,
+            timeout=self._timeout,
+            traces=(),
+            on_upload_progress=None,
+            on_download_progress=None,
+        )
         self._closed = False
 
     def __repr__(self) -> str:
@@ -288,6 +305,54 @@ class ClientSession:
         merged.extend(self._default_headers)
         return merged
 
+    def _target(self, raw: str) -> Target:
+        """``raw`` resolved against ``base_url`` and checked; cached per session."""
+        if getversion(cast(Any, self._default_headers)) != self._headers_version:
+            # session.headers was changed in place: later requests send the new headers.
+            check_headers(self._default_headers.items())
+            self._base_headers = self._build_base_headers()
+            self._headers_version = getversion(cast(Any, self._default_headers))
+            self._targets.clear()
+        target = self._targets.get(raw)
+        if target is None:
+            target = Target(build_url(raw, self._base_url), self._base_headers)
+            if len(self._targets) >= 512:
+                self._targets.clear()  # many distinct URLs: keep the cache bounded
+            self._targets[raw] = target
+        return target
+
+    def _options(
+        self,
+        *,
+        skip: frozenset[istr],
+        cookies: Any,
+        read_bufsize: int | None,
+        auto_decompress: bool | None,
+        max_line_size: int | None,
+        max_field_size: int | None,
+        max_headers: int | None,
+        read_until_eof: bool,
+        timeout: ClientTimeout,
+        traces: Sequence[Trace],
+        on_upload_progress: Progress | None,
+        on_download_progress: Progress | None,
+    ) -> SendOptions:
+        return SendOptions(
+            skip=skip,
+            cookies=cookies,
+            read_bufsize=read_bufsize or self._read_bufsize,
+            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+            max_line=max_line_size or self._max_line_size,
+            max_field=max_field_size or self._max_field_size,
+            max_headers=max_headers or self._max_headers,
+            read_until_eof=read_until_eof,
+            max_decompressed=self._max_decompressed_size,
+            timeout=timeout,
+            traces=traces,
+            upload_progress=on_upload_progress or self._upload_progress,
+            download_progress=on_download_progress or self._download_progress,
+        )
+
     def _merge_headers(self, url: URL, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
         # Host goes first, as RFC 9112 recommends; then the automatic and session headers.
         merged: CIMultiDict[str] = CIMultiDict()
@@ -351,13 +416,24 @@ class ClientSession:
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
-        url = apply_params(build_url(str_or_url, self._base_url), params)
+        target: Target | None = None
+        if params is None and type(str_or_url) is str:
+            target = self._target(str_or_url)
+            url = target.url
+        else:
+            url = apply_params(build_url(str_or_url, self._base_url), params)
         skip = self._skip_auto_headers
         if skip_auto_headers is not None:
             skip = skip | {istr(h) for h in skip_auto_headers}
-        merged = self._merge_headers(url, headers, skip)
+        merged: CIMultiDict[str] | None = None
+        if headers or skip is not self._skip_auto_headers or content_type is not None:
+            target = None
+        if target is None or target.headers is None:
+            merged = self._merge_headers(url, headers, skip)
+            target = None
         payload = make_body(data, json, content_type, self._json_serialize)
         if content_type is not None and (json is not None or data is not None):
+            assert merged is not None
             merged["Content-Type"] = content_type
         if compress is True:
             compress = "deflate"
@@ -366,12 +442,12 @@ class ClientSession:
         tm = self._timeout if timeout is _SENTINEL or timeout is None else timeout
         if not isinstance(tm, ClientTimeout):
             raise ValueError("timeout must be a ClientTimeout")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + tm.total if tm.total else None
         if auth is None:
             auth = self._default_auth
-        if auth is None and self._trust_env and "Authorization" not in merged:
-            auth = netrc_auth(url.host)
+        if auth is None and self._trust_env:
+            known = merged if merged is not None else target.headers if target else None
+            if known is None or "Authorization" not in known:
+                auth = netrc_auth(url.host)
         req = ClientRequest(
             method,
             url,
@@ -383,8 +459,11 @@ class ClientSession:
             compress=compress or None,
             chunked=chunked,
             expect100=expect100,
+            target=target,
         )
         req.session = self
+        total = tm.total
+        deadline = req.deadline = asyncio.get_running_loop().time() + total if total else None
         if proxy is not None:
             req.proxy, req.proxy_auth = proxy_url(proxy, proxy_auth)
         elif self._default_proxy is not None:
@@ -397,43 +476,68 @@ class ClientSession:
                 Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
                 for config in self._trace_configs
             ]
-        req.options = SendOptions(
-            skip=skip,
-            cookies=cookies,
-            read_bufsize=read_bufsize or self._read_bufsize,
-            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
-            max_line=max_line_size or self._max_line_size,
-            max_field=max_field_size or self._max_field_size,
-            max_headers=max_headers or self._max_headers,
-            read_until_eof=read_until_eof,
-            max_decompressed=self._max_decompressed_size,
-            timeout=tm,
-            deadline=deadline,
-            traces=traces,
-            upload_progress=on_upload_progress or self._upload_progress,
-            download_progress=on_download_progress or self._download_progress,
-        )
+        if (
+            skip is self._skip_auto_headers
+            and cookies is None
+            and read_bufsize is None
+            and auto_decompress is None
+            and max_line_size is None
+            and max_field_size is None
+            and max_headers is None
+            and read_until_eof
+            and tm is self._timeout
+            and not traces
+            and on_upload_progress is None
+            and on_download_progress is None
+        ):
+            req.options = self._default_options
+        else:
+            req.options = self._options(
+                skip=skip,
+                cookies=cookies,
+                read_bufsize=read_bufsize,
+                auto_decompress=auto_decompress,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
+                read_until_eof=read_until_eof,
+                timeout=tm,
+                traces=traces,
+                on_upload_progress=on_upload_progress,
+                on_download_progress=on_download_progress,
+            )
         if middlewares is None:
             handler = self._handler
         else:
             handler = build_chain(self._send_hop, tuple(middlewares))
         retry_options = self._retry if retry is _SENTINEL else retry
-        policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
         if traces:
             for trace in traces:
-                await trace.send_request_start(method, url, merged)
+                await trace.send_request_start(method, url, req.headers)
         env_proxy = self._trust_env and req.proxy is None
         # The connection enforces the deadline while connecting and exchanging; only user code
         # (middlewares, trace callbacks) and retry pauses need a timeout around everything.
         outer = handler is not self._handler or self._middlewares or retry_options or traces
         try:
             if outer:
+                policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
                 async with asyncio.timeout_at(deadline):
                     resp, history = await run_hops(
                         policy, handler, retry_options, traces, env_proxy
                     )
-            else:
+            elif env_proxy:
+                policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
                 resp, history = await run_hops(policy, handler, None, (), env_proxy)
+            else:
+                # The common call: one hop straight on the connection, the redirect policy
+                # only consulted for a redirect status.
+                connector = self._connector
+                assert connector is not None
+                resp = await send_request(connector, self._cookie_jar, req)
+                history = []
+                if allow_redirects and resp.status in REDIRECT_STATUSES:
+                    policy = follow_redirects(req, max_redirects)
+                    resp, history = await run_hops(policy, handler, None, (), False, first=resp)
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, ServerTimeoutError):
@@ -441,19 +545,20 @@ class ClientSession:
                 error.__cause__ = exc
             if traces:
                 for trace in traces:
-                    await trace.send_request_exception(method, url, merged, error)
+                    await trace.send_request_exception(method, url, req.headers, error)
             if error is exc:
                 raise
             raise error from exc
-        resp._history = tuple(history)
+        if history:
+            resp._history = tuple(history)
         check = self._raise_for_status if raise_for_status is None else raise_for_status
         if check is True:
             resp.raise_for_status()
-        elif callable(check):
+        elif check and callable(check):
             await check(resp)
         if traces:
             for trace in traces:
-                await trace.send_request_end(method, url, merged, resp)
+                await trace.send_request_end(method, url, req.headers, resp)
         return resp
 
     def _send_hop(self, req: ClientRequest) -> Awaitable[ClientResponse]:

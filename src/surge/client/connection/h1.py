@@ -79,7 +79,12 @@ class H1Connection(asyncio.Protocol):
         self._read_timeout: float | None = None
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
+        # One deadline timer per connection, not per request: it stays armed across
+        # exchanges (deadlines only move later for a steady workload) and re-arms itself
+        # for the current exchange's deadline when it fires early.
+        self._deadline: float | None = None
         self._deadline_timer: asyncio.TimerHandle | None = None
+        self._deadline_at = 0.0
         self._progress: Callable[[int, int | None], object] | None = None
         self._received = 0
 
@@ -267,8 +272,9 @@ class H1Connection(asyncio.Protocol):
         if sock_read is not None:
             self._last_read = self._loop.time()
             self._read_timer = self._loop.call_later(sock_read, self._on_read_timer)
+        self._deadline = deadline
         if deadline is not None:
-            self._deadline_timer = self._loop.call_at(deadline, self._on_deadline)
+            self._arm_deadline(deadline)
         self.transport.write(data)
         return self._head_waiter
 
@@ -291,7 +297,8 @@ class H1Connection(asyncio.Protocol):
     def set_deadline(self, when: float) -> None:
         """Fail the body with a timeout if it is not complete at loop time ``when``."""
         if self.busy:
-            self._deadline_timer = self._loop.call_at(when, self._on_deadline)
+            self._deadline = when
+            self._arm_deadline(when)
 
     def pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None:
@@ -328,7 +335,10 @@ class H1Connection(asyncio.Protocol):
     def _finish(self) -> None:
         self.busy = False
         self.reused += 1
-        self._cancel_timers()
+        self._deadline = None  # the deadline timer stays armed for the next exchange
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
         if self._gate is not None:
             self._gate.conn = None
             self._gate = None
@@ -375,9 +385,22 @@ class H1Connection(asyncio.Protocol):
             self._fail_body(error)
         self.abort()
 
+    def _arm_deadline(self, when: float) -> None:
+        timer = self._deadline_timer
+        if timer is not None:
+            if self._deadline_at <= when:
+                return  # fires first, then re-arms for ``when``
+            timer.cancel()
+        self._deadline_at = when
+        self._deadline_timer = self._loop.call_at(when, self._on_deadline)
+
     def _on_deadline(self) -> None:
         self._deadline_timer = None
-        if not self.busy:
+        deadline = self._deadline
+        if not self.busy or deadline is None:
+            return
+        if self._loop.time() < deadline:
+            self._arm_deadline(deadline)
             return
         if self._head is None:
             self._fail_head(ServerTimeoutError("Timeout on waiting for the response"))
