@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # command[:debian-package]
-DEBIAN_TOOLS := curl wrk nginx nghttp:nghttp2-client h2load:nghttp2-client
+DEBIAN_TOOLS := curl wrk nginx chromium nghttp:nghttp2-client h2load:nghttp2-client
 # Extra options for bench/server.py, e.g. make bench BENCH_ARGS='--quick --only plaintext'
 BENCH_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench deps tools clean
+.PHONY: run test lint typecheck pytest bench deps tools clean conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ typecheck: deps
 
 test: deps tools lint typecheck
 	$(BIN)/pytest -q
+
+# The whole Autobahn WebSocket suite (compression groups included; takes minutes), both sides.
+conformance: deps
+	$(BIN)/python -m tests.ws.conformance
 
 bench: deps tools
 	$(BIN)/pip install -q -e '.[bench]'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from examples.demo.live import add_live_routes
 from surge import web
 
 PAGES = [
@@ -12,6 +13,7 @@ PAGES = [
     ("/json", "A JSON response"),
     ("/form", "A form posted back as JSON"),
     ("/stream", "A streamed (chunked) response"),
+    ("/live", "A WebSocket chat and a Server-Sent Events clock"),
 ]
 
 
@@ -65,4 +67,5 @@ def create_app() -> web.Application:
     app.router.add_get("/form", form_page)
     app.router.add_post("/form", form_post)
     app.router.add_get("/stream", stream)
+    add_live_routes(app)
     return app

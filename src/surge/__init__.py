@@ -160,3 +160,18 @@ __all__ = [
     "hdrs",
     "request",
 ]
+
+# --- WebSocket and Server-Sent Events (client side and shared names) -----------------------
+from surge.client.sse import EventSource, ServerSentEvent
+from surge.client.websocket import ClientWebSocketResponse, ClientWSTimeout
+from surge.http.ws.models import WSCloseCode, WSMessage, WSMsgType
+
+__all__ += [
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
+    "EventSource",
+    "ServerSentEvent",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+]

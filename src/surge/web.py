@@ -73,6 +73,8 @@ __all__ = [
 ]
 
 # --- routing: route tables, class views, sub-applications, path normalisation ---------------
+# --- WebSocket and Server-Sent Events ------------------------------------------------------
+from surge.http.ws.models import WSCloseCode, WSMessage, WSMsgType
 from surge.server.middlewares import normalize_path_middleware
 from surge.server.routing.routedef import (
     AbstractRouteDef,
@@ -98,6 +100,8 @@ from surge.server.routing.subapps import (
     PrefixedSubAppResource,
 )
 from surge.server.routing.views import AbstractView, View
+from surge.server.sse import EventSourceResponse, sse_response
+from surge.server.websocket import WebSocketReady, WebSocketResponse
 
 __all__ += [
     "AbstractRouteDef",
@@ -122,6 +126,16 @@ __all__ += [
     "route",
     "static",
     "view",
+]
+
+__all__ += [
+    "EventSourceResponse",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WebSocketReady",
+    "WebSocketResponse",
+    "sse_response",
 ]
 
 if __name__ == "__main__":  # python -m surge.web module:factory

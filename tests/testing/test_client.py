@@ -1,5 +1,4 @@
-"""TestClient and AioHTTPTestCase. Requests need ``surge.ClientSession`` (issue 3); what does not
-is tested now, the rest is marked xfail until the client lands."""
+"""TestClient and AioHTTPTestCase, including the spec's examples, over real sockets."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import surge.test_utils
 from surge import web
 from surge.test_utils import AioHTTPTestCase, RawTestServer, TestClient, TestServer
 
-NEEDS_CLIENT = pytest.mark.xfail(strict=True, reason="needs surge.ClientSession (issue 3)")
 pytest_plugins = ["pytester"]
 
 
@@ -45,7 +43,6 @@ def test_rejects_other_arguments() -> None:
         TestClient(object())  # type: ignore[arg-type]
 
 
-@NEEDS_CLIENT
 async def test_spec_example_test_client_with_app() -> None:
     async with surge.test_utils.TestClient(_app()) as client:
         async with client.get("/test") as response:
@@ -55,7 +52,6 @@ async def test_spec_example_test_client_with_app() -> None:
         assert resp.status == 405
 
 
-@NEEDS_CLIENT
 def test_aiohttp_client_fixture_both_forms(pytester: pytest.Pytester) -> None:
     from tests.testing.test_plugin import run
 
@@ -85,7 +81,6 @@ def test_aiohttp_client_fixture_both_forms(pytester: pytest.Pytester) -> None:
     run(pytester).assert_outcomes(passed=2)
 
 
-@NEEDS_CLIENT
 def test_aiohttp_test_case_spec_example(pytester: pytest.Pytester) -> None:
     from tests.testing.test_plugin import run
 

@@ -292,6 +292,18 @@ class ClientSession:
     def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
         return self._middlewares
 
+    def ws_connect(self, url: str | URL, **kwargs: Any) -> Any:
+        """Open a WebSocket: ``async with session.ws_connect(url) as ws: ...``."""
+        from surge.client.websocket import ws_connect
+
+        return ws_connect(self, url, **kwargs)
+
+    def sse(self, url: str | URL, **kwargs: Any) -> Any:
+        """Read Server-Sent Events: ``async with session.sse(url) as events: ...``."""
+        from surge.client.sse import EventSource
+
+        return EventSource(url, session=self, **kwargs)
+
     # the request ---------------------------------------------------------------------------
 
     def _build_base_headers(self) -> CIMultiDict[str]:

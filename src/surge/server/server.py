@@ -95,6 +95,8 @@ class Server:
         # Idle keep-alive connections, longest idle first; tracked only when bounded.
         self.max_idle_connections = max_idle_connections
         self._idle: dict[H1ServerProtocol, None] = {}
+        # Live WebSockets (added by WebSocketResponse.prepare); shutdown closes them with 1001.
+        self.websockets: set[Any] = set()
         self.requests_count = 0
         self._access_logger = _make_access_logger(access_log_class, access_log, access_log_format)
         # HTTP/2 (on by default when h2 is installed): connections start on a protocol that
@@ -248,6 +250,8 @@ class Server:
         loop = self.loop
         timeout = 60.0 if timeout is None else timeout
         deadline = loop.time() + timeout
+        for ws in list(self.websockets):
+            ws._shutdown()
         while True:
             busy = [c for c in list(self._connections) if not c.close_idle()]
             if not busy or loop.time() >= deadline:

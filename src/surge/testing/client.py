@@ -105,9 +105,8 @@ class TestClient:
 
     def _ensure_session(self) -> Any:
         if self._session is None:
-            # Imported here: the client is a separate layer, and the server side of the test
-            # utilities must work without it.
-            from surge import ClientSession, CookieJar  # type: ignore[attr-defined]
+            # Imported on first use: server-only test utilities never load the client.
+            from surge import ClientSession, CookieJar
 
             jar = self._cookie_jar
             if jar is None:

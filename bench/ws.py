@@ -1,0 +1,220 @@
+"""WebSocket benchmark: surge vs aiohttp echo servers, side by side in one run.
+
+    python -m bench.ws                     # all scenarios, 3 s each
+    python -m bench.ws --duration 1 --only small-1
+
+Each server runs in its own process pinned to core 0 on uvloop (``--serve FRAMEWORK``); the load
+comes from the ``websockets`` client in this process (core 1), identical for both frameworks.
+Reported per scenario: round trips/s, MB/s (payload echoed, one direction) and the server's CPU
+per round trip (``/proc`` utime+stime), the figure least disturbed by a shared machine.
+
+Scenarios: ``small-1`` / ``small-64`` (32-byte text echo over 1 / 64 connections),
+``small-64-z`` (the same with permessage-deflate), ``1mib`` / ``1mib-z`` (1 MiB binary echo,
+without / with permessage-deflate; the compressed payload is text-like, so it compresses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.lifetime import die_with_parent
+from bench.procstat import cpu_seconds
+
+REPO = Path(__file__).resolve().parent.parent
+MAX_MSG = 16 * 1024 * 1024
+SMALL = "x" * 32
+BIG = os.urandom(1 << 20)
+BIG_TEXTLIKE = (b"the quick brown fox jumps over the lazy dog %d\n" * 25000)[: 1 << 20]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    connections: int
+    payload: Any
+    compress: bool
+
+
+SCENARIOS = [
+    Scenario("small-1", 1, SMALL, False),
+    Scenario("small-64", 64, SMALL, False),
+    Scenario("small-64-z", 64, SMALL, True),
+    Scenario("1mib", 1, BIG, False),
+    Scenario("1mib-z", 1, BIG_TEXTLIKE, True),
+]
+
+
+# --- the servers (run in a child process) ----------------------------------------------------
+
+
+def build_app(web: Any) -> Any:
+    async def echo(request: Any) -> Any:
+        ws = web.WebSocketResponse(max_msg_size=MAX_MSG, compress=request.path == "/z")
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type == web.WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", echo)
+    app.router.add_get("/z", echo)
+    return app
+
+
+async def serve(framework: str, max_seconds: float) -> None:
+    web = importlib.import_module(f"{framework}.web")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    runner = web.AppRunner(build_app(web), access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.SockSite(runner, sock, backlog=1024).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.call_later(max_seconds, stop.set)
+    print(
+        f"READY {sock.getsockname()[1]} {importlib.import_module(framework).__file__}", flush=True
+    )
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+# --- the load (this process) -----------------------------------------------------------------
+
+
+async def measure(port: int, pid: int, scenario: Scenario, duration: float) -> dict[str, float]:
+    from websockets.asyncio.client import connect
+
+    path = "/z" if scenario.compress else "/"
+    compression = "deflate" if scenario.compress else None
+    url = f"ws://127.0.0.1:{port}{path}"
+    conns = [
+        await connect(url, compression=compression, max_size=MAX_MSG)
+        for _ in range(scenario.connections)
+    ]
+    payload = scenario.payload
+    size = len(payload)
+    counts = [0] * len(conns)
+    stop_at = 0.0
+
+    async def loop_one(i: int) -> None:
+        ws = conns[i]
+        while time.monotonic() < stop_at:
+            await ws.send(payload)
+            echoed = await ws.recv()
+            assert len(echoed) == size
+            counts[i] += 1
+
+    stop_at = time.monotonic() + min(0.5, duration)  # warm-up
+    await asyncio.gather(*(loop_one(i) for i in range(len(conns))))
+    counts = [0] * len(conns)
+    cpu0 = cpu_seconds(pid)
+    start = time.monotonic()
+    stop_at = start + duration
+    await asyncio.gather(*(loop_one(i) for i in range(len(conns))))
+    elapsed = time.monotonic() - start
+    cpu = cpu_seconds(pid) - cpu0
+    for ws in conns:
+        await ws.close()
+    total = sum(counts)
+    return {
+        "rt_per_s": total / elapsed,
+        "mb_per_s": total * size / elapsed / 1e6,
+        "cpu_us_per_rt": cpu / total * 1e6 if total else float("nan"),
+    }
+
+
+def start_server(framework: str, surge_src: Path, max_seconds: float) -> tuple[Any, int]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(surge_src), str(REPO)])
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.ws",
+        "--serve",
+        framework,
+        "--max-seconds",
+        str(max_seconds),
+    ]
+    if os.path.exists("/usr/bin/taskset"):
+        cmd = ["taskset", "-c", "0", *cmd]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO, preexec_fn=die_with_parent
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY "):
+        proc.kill()
+        raise RuntimeError(f"{framework} server did not start")
+    return proc, int(line.split()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--serve", choices=["surge", "aiohttp"])
+    parser.add_argument("--max-seconds", type=float, default=600.0)
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--frameworks", default="surge,aiohttp")
+    parser.add_argument("--surge-src", type=Path, default=REPO / "src")
+    args = parser.parse_args()
+    import uvloop
+
+    if args.serve:
+        uvloop.run(serve(args.serve, args.max_seconds))
+        return
+    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > 1:  # type: ignore[operator]
+        os.sched_setaffinity(0, {1})
+    wanted = set(filter(None, args.only.split(",")))
+    scenarios = [s for s in SCENARIOS if not wanted or s.name in wanted]
+    frameworks = args.frameworks.split(",")
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    servers = {fw: start_server(fw, args.surge_src, args.max_seconds) for fw in frameworks}
+    try:
+        for n, scenario in enumerate(scenarios):
+            order = frameworks if n % 2 == 0 else frameworks[::-1]  # alternate who goes first
+            for fw in order:
+                proc, port = servers[fw]
+                results[fw, scenario.name] = uvloop.run(
+                    measure(port, proc.pid, scenario, args.duration)
+                )
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=10)
+    print(f"{'scenario':<12} {'framework':<9} {'rt/s':>9} {'MB/s':>8} {'CPU us/rt':>10}")
+    for scenario in scenarios:
+        for fw in frameworks:
+            r = results[fw, scenario.name]
+            print(
+                f"{scenario.name:<12} {fw:<9} {r['rt_per_s']:>9.0f} {r['mb_per_s']:>8.1f}"
+                f" {r['cpu_us_per_rt']:>10.1f}"
+            )
+        if {"surge", "aiohttp"} <= set(frameworks):
+            s, a = results["surge", scenario.name], results["aiohttp", scenario.name]
+            print(
+                f"{'':<12} {'ratio':<9} {s['rt_per_s'] / a['rt_per_s']:>8.2f}x"
+                f" {'':>8} {a['cpu_us_per_rt'] / s['cpu_us_per_rt']:>9.2f}x (CPU aiohttp/surge)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""One WebSocket connection as a sans-IO state machine: bytes in, messages out; calls in,
+bytes out.
+
+Invariants:
+- Messages are assembled from frames under RFC 6455's rules (continuations only inside a
+  fragmented message, control frames may interleave, never fragmented, <= 125 bytes).
+- Text is validated while it arrives with an incremental UTF-8 decoder: the first invalid
+  byte fails the connection (1007), even mid-frame.
+- ``max_size`` bounds a message's (inflated) size and is checked against a frame's declared
+  length as soon as its header is read: an oversize frame fails with 1009 before its payload.
+- After a protocol error the connection is dead: :meth:`receive_data` raises again and the
+  caller sends the close frame this error calls for (:meth:`fail`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+
+from surge.http.ws.deflate import DeflateParams, MessageDeflater, MessageInflater
+from surge.http.ws.errors import WSProtocolError
+from surge.http.ws.frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameReader,
+    encode_frame,
+)
+from surge.http.ws.models import WSMessage, WSMsgType
+
+__all__ = ["ConnectionState", "WSConnection", "is_valid_close_code"]
+
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+_VALID_CLOSE = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+
+
+def is_valid_close_code(code: int) -> bool:
+    """Whether ``code`` may appear in a close frame on the wire (RFC 6455 section 7.4)."""
+    return code in _VALID_CLOSE or 3000 <= code <= 4999
+
+
+class ConnectionState(enum.Enum):
+    OPEN = "open"
+    CLOSE_SENT = "close sent"  # we sent a close frame, waiting for the peer's
+    CLOSE_RECEIVED = "close received"  # the peer sent one, ours is still to go
+    CLOSED = "closed"  # both close frames went
+    FAILED = "failed"  # a protocol error ended the connection
+
+
+class WSConnection:
+    """RFC 6455 message layer over :class:`FrameReader` with optional permessage-deflate.
+
+    ``client`` picks the side (clients mask what they send and refuse masked frames).
+    """
+
+    __slots__ = (
+        "_compressed",
+        "_decoder",
+        "_deflater",
+        "_inflater",
+        "_max_size",
+        "_opcode",
+        "_parts",
+        "_reader",
+        "_size",
+        "client",
+        "close_code",
+        "close_reason",
+        "state",
+    )
+
+    def __init__(
+        self,
+        *,
+        client: bool,
+        max_size: int = 4 * 1024 * 1024,
+        deflate: DeflateParams | None = None,
+        compress_level: int = -1,
+    ) -> None:
+        self.client = client
+        self._reader = FrameReader(masked=not client, allow_rsv1=deflate is not None)
+        self._max_size = max_size
+        self._deflater = MessageDeflater(deflate, compress_level) if deflate else None
+        self._inflater = MessageInflater(deflate, max_size) if deflate else None
+        self.state = ConnectionState.OPEN
+        self.close_code: int | None = None
+        self.close_reason = ""
+        # The message being assembled: opcode (0 when none), parts, size so far.
+        self._opcode = 0
+        self._compressed = False
+        self._parts: list[bytes] | list[str] = []
+        self._size = 0
+        self._decoder: codecs.IncrementalDecoder | None = None
+
+    @property
+    def compress(self) -> bool:
+        """Whether permessage-deflate was negotiated."""
+        return self._deflater is not None
+
+    # receiving -------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[WSMessage]:
+        """Messages completed by ``data`` (TEXT, BINARY, PING, PONG, CLOSE).
+
+        Raises :class:`WSProtocolError` on any violation; the connection is failed then.
+        """
+        if self.state is ConnectionState.FAILED:
+            raise WSProtocolError(1002, "Connection already failed")
+        out: list[WSMessage] = []
+        try:
+            self._receive(data, out)
+        except WSProtocolError as exc:
+            # Messages completed before the fault still count: the caller may deliver them
+            # (in order) before failing the connection.
+            exc.messages = out
+            self.state = ConnectionState.FAILED
+            raise
+        return out
+
+    def _receive(self, data: bytes, out: list[WSMessage]) -> None:
+        for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data):
+            if opcode >= OP_CLOSE:
+                out.append(self._control(opcode, chunk))
+                continue
+            if first:
+                self._frame_start(opcode, rsv1, length)
+            if self._compressed:
+                assert self._inflater is not None
+                chunk = self._inflater.inflate(chunk, end=last and fin)
+                self._size += len(chunk)
+            if self._decoder is not None:
+                try:
+                    text = self._decoder.decode(chunk, last and fin)
+                except UnicodeDecodeError:
+                    raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+                if text:
+                    self._parts.append(text)  # type: ignore[arg-type]
+            elif chunk:
+                self._parts.append(chunk)  # type: ignore[arg-type]
+            if last and fin:
+                out.append(self._message_done())
+        self._reader.raise_pending()
+
+    def _frame_start(self, opcode: int, rsv1: bool, length: int) -> None:
+        if opcode == OP_CONTINUATION:
+            if not self._opcode:
+                raise WSProtocolError(1002, "Continuation frame without a message to continue")
+            if rsv1:
+                raise WSProtocolError(1002, "RSV1 set on a continuation frame")
+        else:
+            if self._opcode:
+                raise WSProtocolError(1002, "New data frame inside a fragmented message")
+            self._opcode = opcode
+            self._compressed = rsv1
+            self._size = 0
+            self._parts = []
+            self._decoder = _Utf8Decoder() if opcode == OP_TEXT else None
+        if not self._compressed:
+            self._size += length
+        limit = self._max_size
+        if limit and self._size > limit:
+            raise WSProtocolError(1009, f"Message size exceeds the limit of {limit} bytes")
+
+    def _message_done(self) -> WSMessage:
+        parts = self._parts
+        opcode = self._opcode
+        self._opcode = 0
+        self._parts = []
+        if opcode == OP_TEXT:
+            self._decoder = None
+            return WSMessage(_TEXT, parts[0] if len(parts) == 1 else "".join(parts), "")  # type: ignore[arg-type]
+        data = parts[0] if len(parts) == 1 else b"".join(parts)  # type: ignore[arg-type]
+        return WSMessage(_BINARY, data, "")
+
+    def _control(self, opcode: int, payload: bytes) -> WSMessage:
+        if opcode == OP_PING:
+            return WSMessage(WSMsgType.PING, payload, "")
+        if opcode == OP_PONG:
+            return WSMessage(WSMsgType.PONG, payload, "")
+        if len(payload) == 1:
+            raise WSProtocolError(1002, "Close frame with a 1-byte payload")
+        code = 1005  # no status code present
+        reason = ""
+        if payload:
+            code = int.from_bytes(payload[:2], "big")
+            if not is_valid_close_code(code):
+                raise WSProtocolError(1002, f"Invalid close code {code}")
+            try:
+                reason = payload[2:].decode("utf-8")
+            except UnicodeDecodeError:
+                raise WSProtocolError(1007, "Invalid UTF-8 in close reason") from None
+        self.close_code = code
+        self.close_reason = reason
+        if self.state is ConnectionState.CLOSE_SENT:
+            self.state = ConnectionState.CLOSED
+        elif self.state is ConnectionState.OPEN:
+            self.state = ConnectionState.CLOSE_RECEIVED
+        return WSMessage(WSMsgType.CLOSE, code, reason)
+
+    # sending ---------------------------------------------------------------------------------
+
+    def send_message(self, data: bytes, *, text: bool, compress: bool | None = None) -> bytes:
+        """Frame one whole message (``data`` already encoded for text)."""
+        opcode = OP_TEXT if text else OP_BINARY
+        deflater = self._deflater
+        if deflater is not None and compress is not False:
+            return encode_frame(opcode, deflater.compress(data), rsv1=True, mask=self.client)
+        return encode_frame(opcode, data, mask=self.client)
+
+    def send_frame(self, data: bytes, opcode: int, *, fin: bool = True) -> bytes:
+        """Frame raw ``data`` with ``opcode`` (no compression)."""
+        return encode_frame(opcode, data, fin=fin, mask=self.client)
+
+    def send_ping(self, data: bytes = b"") -> bytes:
+        if len(data) > 125:
+            raise ValueError("Ping payload must be at most 125 bytes")
+        return encode_frame(OP_PING, data, mask=self.client)
+
+    def send_pong(self, data: bytes = b"") -> bytes:
+        if len(data) > 125:
+            raise ValueError("Pong payload must be at most 125 bytes")
+        return encode_frame(OP_PONG, data, mask=self.client)
+
+    def send_close(self, code: int | None = 1000, reason: bytes | str = b"") -> bytes:
+        """A close frame; moves to CLOSE_SENT (or CLOSED when answering the peer's)."""
+        if isinstance(reason, str):
+            reason = reason.encode("utf-8")
+        if code is None or code == 1005:
+            payload = b""
+        else:
+            payload = code.to_bytes(2, "big") + reason
+            if len(payload) > 125:
+                raise ValueError("Close reason must be at most 123 bytes")
+        if self.state is ConnectionState.CLOSE_RECEIVED:
+            self.state = ConnectionState.CLOSED
+        elif self.state is ConnectionState.OPEN:
+            self.state = ConnectionState.CLOSE_SENT
+        return encode_frame(OP_CLOSE, payload, mask=self.client)

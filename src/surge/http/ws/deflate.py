@@ -1,0 +1,211 @@
+"""permessage-deflate (RFC 7692): negotiation and the per-message codec.
+
+Invariants:
+- Only offers zlib can honour are accepted: a window of 8 bits cannot be produced by zlib's
+  raw deflate (it silently uses 9), so an offer that limits our compressor to 8 is declined.
+- Inflating is bounded: a message never inflates past ``max_size`` bytes (0 = unbounded);
+  past it the caller gets a 1009 error before more memory is spent.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from surge.http.ws.errors import WSHandshakeError, WSProtocolError
+
+__all__ = [
+    "DeflateParams",
+    "MessageDeflater",
+    "MessageInflater",
+    "client_accept",
+    "client_offer",
+    "parse_extensions",
+    "server_accept",
+]
+
+EXTENSION = "permessage-deflate"
+_TAIL = b"\x00\x00\xff\xff"
+_MESSAGE_TOO_BIG = 1009
+_INVALID_DATA = 1007
+
+
+@dataclass(frozen=True, slots=True)
+class DeflateParams:
+    """Agreed parameters, seen from one side: what we compress with and what the peer does."""
+
+    local_no_context_takeover: bool = False
+    remote_no_context_takeover: bool = False
+    local_max_window_bits: int = 15
+    remote_max_window_bits: int = 15
+
+
+def parse_extensions(header: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Split a ``Sec-WebSocket-Extensions`` value into ``(name, [(param, value), ...])``."""
+    result: list[tuple[str, list[tuple[str, str | None]]]] = []
+    for offer in header.split(","):
+        parts = [p.strip() for p in offer.split(";")]
+        if not parts[0]:
+            continue
+        params: list[tuple[str, str | None]] = []
+        for part in parts[1:]:
+            if not part:
+                continue
+            name, eq, raw = part.partition("=")
+            params.append((name.strip().lower(), raw.strip().strip('"') if eq else None))
+        result.append((parts[0].lower(), params))
+    return result
+
+
+def _bits(value: str | None, *, optional: bool) -> int | None:
+    if value is None:
+        if optional:
+            return None
+        raise ValueError("missing value")
+    if not value.isdigit() or not 8 <= int(value) <= 15:
+        raise ValueError("bad window bits")
+    return int(value)
+
+
+def _read_params(params: list[tuple[str, str | None]]) -> dict[str, int | bool | None]:
+    seen: dict[str, int | bool | None] = {}
+    for name, value in params:
+        if name in seen:
+            raise ValueError(f"duplicate {name}")
+        if name in ("server_no_context_takeover", "client_no_context_takeover"):
+            if value is not None:
+                raise ValueError(f"{name} takes no value")
+            seen[name] = True
+        elif name == "server_max_window_bits":
+            seen[name] = _bits(value, optional=False)
+        elif name == "client_max_window_bits":
+            seen[name] = _bits(value, optional=True)
+        else:
+            raise ValueError(f"unknown parameter {name}")
+    return seen
+
+
+def server_accept(header: str) -> tuple[str, DeflateParams] | None:
+    """The first acceptable offer in a client's header: the response value and our params."""
+    for name, params in parse_extensions(header):
+        if name != EXTENSION:
+            continue
+        try:
+            seen = _read_params(params)
+        except ValueError:
+            continue
+        server_bits = seen.get("server_max_window_bits")
+        if server_bits == 8:
+            continue  # zlib cannot compress with a 256-byte window
+        answer = [EXTENSION]
+        if seen.get("server_no_context_takeover"):
+            answer.append("server_no_context_takeover")
+        if seen.get("client_no_context_takeover"):
+            answer.append("client_no_context_takeover")
+        if server_bits is not None:
+            answer.append(f"server_max_window_bits={server_bits}")
+        client_bits = seen.get("client_max_window_bits")
+        if isinstance(client_bits, int) and client_bits is not True:
+            answer.append(f"client_max_window_bits={client_bits}")
+        return "; ".join(answer), DeflateParams(
+            local_no_context_takeover=bool(seen.get("server_no_context_takeover")),
+            remote_no_context_takeover=bool(seen.get("client_no_context_takeover")),
+            local_max_window_bits=int(server_bits or 15),
+            remote_max_window_bits=client_bits if isinstance(client_bits, int) else 15,
+        )
+    return None
+
+
+def client_offer(*, no_context_takeover: bool = False, max_window_bits: int = 15) -> str:
+    """What a client offers; ``max_window_bits`` < 15 limits the server's window."""
+    parts = [EXTENSION, "client_max_window_bits"]
+    if max_window_bits < 15:
+        parts.append(f"server_max_window_bits={max_window_bits}")
+    if no_context_takeover:
+        parts.append("client_no_context_takeover")
+    return "; ".join(parts)
+
+
+def client_accept(header: str, *, offered_no_context_takeover: bool = False) -> DeflateParams:
+    """Check a server's answer to our offer; raise :class:`WSHandshakeError` if unusable."""
+    exts = parse_extensions(header)
+    if len(exts) != 1 or exts[0][0] != EXTENSION:
+        raise WSHandshakeError(f"Unexpected extensions: {header!r}")
+    try:
+        seen = _read_params(exts[0][1])
+    except ValueError as exc:
+        raise WSHandshakeError(f"Invalid permessage-deflate answer: {exc}") from None
+    client_bits = seen.get("client_max_window_bits")
+    if client_bits == 8:
+        raise WSHandshakeError("client_max_window_bits=8 is not supported")
+    server_bits = seen.get("server_max_window_bits")
+    return DeflateParams(
+        local_no_context_takeover=bool(seen.get("client_no_context_takeover"))
+        or offered_no_context_takeover,
+        remote_no_context_takeover=bool(seen.get("server_no_context_takeover")),
+        local_max_window_bits=client_bits if isinstance(client_bits, int) else 15,
+        remote_max_window_bits=server_bits if isinstance(server_bits, int) else 15,
+    )
+
+
+class MessageDeflater:
+    """Compresses whole messages; a fresh context per message without context takeover."""
+
+    __slots__ = ("_comp", "_level", "_no_takeover", "_wbits")
+
+    def __init__(self, params: DeflateParams, level: int = zlib.Z_DEFAULT_COMPRESSION) -> None:
+        self._wbits = params.local_max_window_bits
+        self._no_takeover = params.local_no_context_takeover
+        self._level = level
+        self._comp = self._new()
+
+    def _new(self) -> zlib._Compress:
+        return zlib.compressobj(self._level, zlib.DEFLATED, -self._wbits)
+
+    def compress(self, data: bytes) -> bytes:
+        comp = self._comp
+        out = comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
+        if self._no_takeover:
+            self._comp = self._new()
+        if out.endswith(_TAIL):
+            out = out[:-4]
+        return out or b"\x00"
+
+
+class MessageInflater:
+    """Inflates a message chunk by chunk, bounded by ``max_size`` per message."""
+
+    __slots__ = ("_decomp", "_max_size", "_no_takeover", "_produced", "_wbits")
+
+    def __init__(self, params: DeflateParams, max_size: int) -> None:
+        # A bigger window than the peer's always decodes its stream correctly.
+        self._wbits = 15
+        self._no_takeover = params.remote_no_context_takeover
+        self._max_size = max_size
+        self._decomp = zlib.decompressobj(-self._wbits)
+        self._produced = 0
+
+    def inflate(self, data: bytes, *, end: bool) -> bytes:
+        """Inflate the next chunk of a compressed message; ``end`` on its last one."""
+        if end:
+            data += _TAIL
+        limit = self._max_size
+        decomp = self._decomp
+        try:
+            if not limit:
+                out = decomp.decompress(data)
+            else:
+                room = limit - self._produced
+                out = decomp.decompress(data, room + 1)
+                if len(out) > room or decomp.unconsumed_tail:
+                    raise WSProtocolError(
+                        _MESSAGE_TOO_BIG, f"Inflated message exceeds {limit} bytes"
+                    )
+        except zlib.error as exc:
+            raise WSProtocolError(_INVALID_DATA, f"Invalid compressed data: {exc}") from None
+        self._produced += len(out)
+        if end:
+            self._produced = 0
+            if self._no_takeover:
+                self._decomp = zlib.decompressobj(-self._wbits)
+        return out
