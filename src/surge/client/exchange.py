@@ -16,15 +16,15 @@ from multidict import CIMultiDict, istr
 
 from surge.client.connection.h1 import H1Connection, ResponseStart
 from surge.client.connector import BaseConnector, Connection
-from surge.client.cookiejar import AbstractCookieJar, CookieJar
+from surge.client.cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
 from surge.client.exceptions import (
     ClientResponseError,
     ConnectionTimeoutError,
     ServerDisconnectedError,
     ServerTimeoutError,
 )
-from surge.client.payload import Payload
-from surge.client.request import ClientRequest
+from surge.client.payload import EMPTY, Payload
+from surge.client.request import NO_LENGTH_METHODS, ClientRequest
 from surge.client.response import ClientResponse
 from surge.client.timeouts import ClientTimeout
 from surge.client.tracing import Trace
@@ -103,6 +103,25 @@ def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
     return "; ".join(f"{m.key}={m.value}" for m in cookies.values())
 
 
+def _is_plain(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> bool:
+    """Whether ``req`` (with a plain target) goes out with exactly the cached head: no
+    body, auth, cookies, proxy or per-call TLS settings, nothing observing the upload."""
+    return (
+        req.payload is EMPTY
+        and req.auth is None
+        and req.proxy is None
+        and req.ssl is True
+        and req.server_hostname is None
+        and not req.compress
+        and not req.chunked
+        and req.method in NO_LENGTH_METHODS
+        and opts.cookies is None
+        and not opts.traces
+        and opts.upload_progress is None
+        and (type(jar) is DummyCookieJar or (type(jar) is CookieJar and jar.empty))
+    )
+
+
 def _finish_headers(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> None:
     # A plain target's cached block has Host; the headers are only built when something
     # is to be added to them.
@@ -129,35 +148,38 @@ async def send_request(
 ) -> ClientResponse:
     """Send ``req`` (one hop) and return its response, the body still on the wire."""
     opts: SendOptions = req.options
-    _finish_headers(req, jar, opts)
-    payload = req.payload
-    if payload.stream is not None and (opts.traces or opts.upload_progress is not None):
-        req.payload = Payload(
-            stream=_observed(payload.stream, req, opts, payload.size),
-            size=payload.size,
-            content_type=payload.content_type,
+    plain = req.plain_target
+    key = None
+    if plain is not None and _is_plain(req, jar, opts):
+        # Nothing to add to the session's headers: the cached head goes as it is.
+        head: bytes = plain.head(req.method)
+        body: bytes | None = None
+        stream: AsyncIterator[bytes] | None = None
+        if plain.key is None:
+            plain.key = connector.pool_key(req)
+        key = plain.key
+        simple = True
+    else:
+        _finish_headers(req, jar, opts)
+        payload = req.payload
+        if payload.stream is not None and (opts.traces or opts.upload_progress is not None):
+            req.payload = Payload(
+                stream=_observed(payload.stream, req, opts, payload.size),
+                size=payload.size,
+                content_type=payload.content_type,
+            )
+        head, body, stream = req.serialize_head()
+        # Nothing between the head and the response but the wait: no exchange coroutine.
+        simple = (
+            stream is None
+            and not opts.traces
+            and opts.upload_progress is None
+            and not req.expect100
         )
-    head, body, stream = req.serialize_head()
     traces = opts.traces
-    # Nothing between the head and the response but the wait: no coroutine for the exchange.
-    simple = stream is None and not traces and opts.upload_progress is None and not req.expect100
-    target = req.plain_target
     attempt = 0
     while True:
-        conn = None
-        if not attempt and not traces:
-            if (
-                target is not None
-                and req.ssl is True
-                and req.server_hostname is None
-                and req.proxy is None
-            ):
-                # The connection key depends on these alone: worked out once per URL.
-                if target.key is None:
-                    target.key = connector.pool_key(req)
-                conn = connector.connect_pooled(req, target.key)
-            else:
-                conn = connector.connect_pooled(req)
+        conn = None if attempt or traces else connector.connect_pooled(req, key)
         if conn is None:
             conn = await _connect(connector, req, opts, attempt > 0)
         proto = conn.protocol

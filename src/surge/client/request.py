@@ -40,7 +40,8 @@ _HTTP_SCHEMES = frozenset({"http", "https"})
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", "POST", "PATCH"})
-_NO_LENGTH = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
+# Methods whose requests carry no Content-Length when they have no body.
+NO_LENGTH_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -323,7 +324,7 @@ class ClientRequest:
             and self.payload is EMPTY
             and not self.compress
             and not self.chunked
-            and self.method in _NO_LENGTH
+            and self.method in NO_LENGTH_METHODS
             and (self.proxy is None or self.is_ssl)
         ):
             return plain.head(self.method), None, None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, cast
 
@@ -161,6 +161,16 @@ class ClientSession:
             on_upload_progress=None,
             on_download_progress=None,
         )
+        # Calls without per-call options can take the lean path when the session wraps
+        # nothing around the hop.
+        self._plain_ok = not (
+            self._middlewares
+            or self._trace_configs
+            or retry is not None
+            or trust_env
+            or self._default_proxy is not None
+            or auth is not None
+        )
         self._closed = False
 
     def __repr__(self) -> str:
@@ -253,28 +263,36 @@ class ClientSession:
 
     def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         """Send ``method`` to ``url``; see :meth:`get` for the options."""
-        return _RequestContextManager(self._request(method, url, **kwargs))
+        if kwargs:
+            return _RequestContextManager(self._request(method, url, **kwargs))
+        return _RequestContextManager(self._plain(method, url, True))
 
     def get(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
-        return _RequestContextManager(
-            self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        if kwargs:
+            return _RequestContextManager(
+                self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
+            )
+        return _RequestContextManager(self._plain("GET", url, allow_redirects))
 
     def options(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
-        return _RequestContextManager(
-            self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        if kwargs:
+            return _RequestContextManager(
+                self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+            )
+        return _RequestContextManager(self._plain("OPTIONS", url, allow_redirects))
 
     def head(
         self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
     ) -> _RequestContextManager:
-        return _RequestContextManager(
-            self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        if kwargs:
+            return _RequestContextManager(
+                self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+            )
+        return _RequestContextManager(self._plain("HEAD", url, allow_redirects))
 
     def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
@@ -286,7 +304,9 @@ class ClientSession:
         return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
-        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+        if kwargs:
+            return _RequestContextManager(self._request("DELETE", url, **kwargs))
+        return _RequestContextManager(self._plain("DELETE", url, True))
 
     @property
     def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
@@ -571,6 +591,49 @@ class ClientSession:
         if traces:
             for trace in traces:
                 await trace.send_request_end(method, url, req.headers, resp)
+        return resp
+
+    def _plain(
+        self, method: str, str_or_url: str | URL, allow_redirects: bool
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """The coroutine for a call without per-call options. When the session adds nothing
+        either (no middlewares, tracing, retries, proxy, auth, environment), the request is
+        built now, from the URL's cached target, and sent by one lean coroutine; anything
+        unusual (including every error) takes the general path, which raises when awaited."""
+        if self._plain_ok and type(str_or_url) is str and not self.closed:
+            try:
+                target = self._target(str_or_url)
+                if target.headers is not None:
+                    req = ClientRequest(method, target.url, ssl=self._ssl, target=target)
+                    req.session = self
+                    req.options = self._default_options
+                    return self._send_plain(req, allow_redirects)
+            except Exception:
+                pass
+        return self._request(method, str_or_url, allow_redirects=allow_redirects)
+
+    async def _send_plain(self, req: ClientRequest, allow_redirects: bool) -> ClientResponse:
+        connector = self._connector
+        if connector is None or connector.closed:
+            raise RuntimeError("Session is closed")
+        total = self._timeout.total
+        if total:
+            req.deadline = asyncio.get_running_loop().time() + total
+        try:
+            resp = await send_request(connector, self._cookie_jar, req)
+            if allow_redirects and resp.status in REDIRECT_STATUSES:
+                policy = follow_redirects(req, 10)
+                resp, history = await run_hops(policy, self._handler, None, (), False, resp)
+                resp._history = tuple(history)
+        except TimeoutError as exc:
+            if isinstance(exc, ServerTimeoutError):
+                raise
+            raise ServerTimeoutError(f"Request to {req.url} timed out after {total}s") from exc
+        check = self._raise_for_status
+        if check is True:
+            resp.raise_for_status()
+        elif check and callable(check):
+            await check(resp)
         return resp
 
     def _send_hop(self, req: ClientRequest) -> Awaitable[ClientResponse]:
