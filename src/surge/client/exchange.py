@@ -14,7 +14,7 @@ from typing import Any
 
 from multidict import CIMultiDict, istr
 
-from surge.client.connection.h1 import H1Connection, ResponseStart
+from surge.client.connection.h1 import H1Connection, ResponseSettings, ResponseStart
 from surge.client.connector import BaseConnector, Connection
 from surge.client.cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
 from surge.client.exceptions import (
@@ -35,24 +35,11 @@ __all__ = ["Progress", "SendOptions", "send_request"]
 Progress = Callable[[int, int | None], Any]
 
 
-class SendOptions:
-    """The settings of one ``session.request()`` call, shared by all of its hops."""
+class SendOptions(ResponseSettings):
+    """The settings of one ``session.request()`` call, shared by all of its hops (and, for
+    calls without per-call options, by all such calls of a session)."""
 
-    __slots__ = (
-        "auto_decompress",
-        "cookies",
-        "download_progress",
-        "max_decompressed",
-        "max_field",
-        "max_headers",
-        "max_line",
-        "read_bufsize",
-        "read_until_eof",
-        "skip",
-        "timeout",
-        "traces",
-        "upload_progress",
-    )
+    __slots__ = ("cookies", "skip", "timeout", "traces", "upload_progress")
 
     def __init__(
         self,
@@ -71,19 +58,22 @@ class SendOptions:
         upload_progress: Progress | None,
         download_progress: Progress | None,
     ) -> None:
+        super().__init__(
+            max_line=max_line,
+            max_field=max_field,
+            max_headers=max_headers,
+            read_bufsize=read_bufsize,
+            auto_decompress=auto_decompress,
+            max_decompressed=max_decompressed,
+            read_until_eof=read_until_eof,
+            sock_read=timeout.sock_read,
+            download_progress=download_progress,
+        )
         self.skip = skip
         self.cookies = cookies
-        self.read_bufsize = read_bufsize
-        self.auto_decompress = auto_decompress
-        self.max_line = max_line
-        self.max_field = max_field
-        self.max_headers = max_headers
-        self.read_until_eof = read_until_eof
-        self.max_decompressed = max_decompressed
         self.timeout = timeout
         self.traces = traces
         self.upload_progress = upload_progress
-        self.download_progress = download_progress
 
 
 def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
@@ -103,9 +93,10 @@ def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
     return "; ".join(f"{m.key}={m.value}" for m in cookies.values())
 
 
-def _is_plain(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> bool:
-    """Whether ``req`` (with a plain target) goes out with exactly the cached head: no
-    body, auth, cookies, proxy or per-call TLS settings, nothing observing the upload."""
+def _is_plain(req: ClientRequest, opts: SendOptions) -> bool:
+    """Whether ``req`` (with a plain target) may go out with exactly the cached head: no
+    body, auth, cookies, proxy or per-call TLS settings, nothing observing the upload (the
+    jar's cookies are checked apart)."""
     return (
         req.payload is EMPTY
         and req.auth is None
@@ -118,7 +109,6 @@ def _is_plain(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> 
         and opts.cookies is None
         and not opts.traces
         and opts.upload_progress is None
-        and (type(jar) is DummyCookieJar or (type(jar) is CookieJar and jar.empty))
     )
 
 
@@ -144,13 +134,19 @@ def _finish_headers(req: ClientRequest, jar: AbstractCookieJar, opts: SendOption
 
 
 async def send_request(
-    connector: BaseConnector, jar: AbstractCookieJar, req: ClientRequest
+    connector: BaseConnector, jar: AbstractCookieJar, req: ClientRequest, checked: bool = False
 ) -> ClientResponse:
-    """Send ``req`` (one hop) and return its response, the body still on the wire."""
+    """Send ``req`` (one hop) and return its response, the body still on the wire.
+
+    ``checked``: the caller knows that ``req`` passes :func:`_is_plain`."""
     opts: SendOptions = req.options
     plain = req.plain_target
     key = None
-    if plain is not None and _is_plain(req, jar, opts):
+    if (
+        plain is not None
+        and (checked or _is_plain(req, opts))
+        and (type(jar) is DummyCookieJar or (type(jar) is CookieJar and jar.empty))
+    ):
         # Nothing to add to the session's headers: the cached head goes as it is.
         head: bytes = plain.head(req.method)
         body: bytes | None = None
@@ -187,8 +183,11 @@ async def send_request(
         reused = proto.reused > 0
         try:
             if simple:
-                rhead, content = await _start(
-                    proto, req, head + body if body is not None else head, opts, False
+                rhead, content = await proto.start(
+                    head + body if body is not None else head,
+                    req.method == "HEAD",
+                    opts,
+                    req.deadline,
                 )
             else:
                 rhead, content = await _exchange(proto, req, head, body, stream, opts)
@@ -221,10 +220,8 @@ async def send_request(
     )
     if traces:
         resp._traces = traces
-    for name, _ in rhead.headers:
-        if len(name) == 10 and name.lower() == b"set-cookie":
-            jar.update_cookies(resp.cookies, resp.url)
-            break
+    if rhead.set_cookie:
+        jar.update_cookies(resp.cookies, resp.url)
     return resp
 
 
@@ -260,26 +257,6 @@ async def _observed(
             progress(sent, total)
 
 
-def _start(
-    proto: H1Connection, req: ClientRequest, data: bytes, opts: SendOptions, expect: bool
-) -> asyncio.Future[ResponseStart]:
-    return proto.start(
-        data,
-        head_request=req.method == "HEAD",
-        max_line_size=opts.max_line,
-        max_field_size=opts.max_field,
-        max_headers=opts.max_headers,
-        read_bufsize=opts.read_bufsize,
-        auto_decompress=opts.auto_decompress,
-        max_decompressed=opts.max_decompressed,
-        sock_read=opts.timeout.sock_read,
-        expect_continue=expect,
-        read_until_eof=opts.read_until_eof,
-        download_progress=opts.download_progress,
-        deadline=req.deadline,
-    )
-
-
 async def _exchange(
     proto: H1Connection,
     req: ClientRequest,
@@ -290,7 +267,7 @@ async def _exchange(
 ) -> ResponseStart:
     expect = req.expect100 and (body is not None or stream is not None)
     first = head + body if body is not None and not expect else head
-    waiter = _start(proto, req, first, opts, expect)
+    waiter = proto.start(first, req.method == "HEAD", opts, req.deadline, expect)
     traces = opts.traces
     progress = opts.upload_progress
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, cast
 
@@ -31,6 +31,7 @@ from surge.client.policies.redirects import REDIRECT_STATUSES, follow_redirects
 from surge.client.policies.retry import RetryOptions
 from surge.client.proxy import netrc_auth, proxy_url
 from surge.client.request import (
+    NO_LENGTH_METHODS,
     ClientRequest,
     Target,
     apply_params,
@@ -265,7 +266,7 @@ class ClientSession:
         """Send ``method`` to ``url``; see :meth:`get` for the options."""
         if kwargs:
             return _RequestContextManager(self._request(method, url, **kwargs))
-        return _RequestContextManager(self._plain(method, url, True))
+        return self._plain(method, url, True)
 
     def get(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
@@ -274,7 +275,7 @@ class ClientSession:
             return _RequestContextManager(
                 self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
             )
-        return _RequestContextManager(self._plain("GET", url, allow_redirects))
+        return self._plain("GET", url, allow_redirects)
 
     def options(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
@@ -283,7 +284,7 @@ class ClientSession:
             return _RequestContextManager(
                 self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
             )
-        return _RequestContextManager(self._plain("OPTIONS", url, allow_redirects))
+        return self._plain("OPTIONS", url, allow_redirects)
 
     def head(
         self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
@@ -292,7 +293,7 @@ class ClientSession:
             return _RequestContextManager(
                 self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
             )
-        return _RequestContextManager(self._plain("HEAD", url, allow_redirects))
+        return self._plain("HEAD", url, allow_redirects)
 
     def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
@@ -306,7 +307,7 @@ class ClientSession:
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         if kwargs:
             return _RequestContextManager(self._request("DELETE", url, **kwargs))
-        return _RequestContextManager(self._plain("DELETE", url, True))
+        return self._plain("DELETE", url, True)
 
     @property
     def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
@@ -595,24 +596,36 @@ class ClientSession:
 
     def _plain(
         self, method: str, str_or_url: str | URL, allow_redirects: bool
-    ) -> Coroutine[Any, Any, ClientResponse]:
-        """The coroutine for a call without per-call options. When the session adds nothing
+    ) -> _RequestContextManager:
+        """What a call without per-call options returns. When the session adds nothing
         either (no middlewares, tracing, retries, proxy, auth, environment), the request is
         built now, from the URL's cached target, and sent by one lean coroutine; anything
         unusual (including every error) takes the general path, which raises when awaited."""
-        if self._plain_ok and type(str_or_url) is str and not self.closed:
+        connector = self._connector
+        if self._plain_ok and type(str_or_url) is str and connector and not connector.closed:
             try:
                 target = self._target(str_or_url)
                 if target.headers is not None:
                     req = ClientRequest(method, target.url, ssl=self._ssl, target=target)
                     req.session = self
                     req.options = self._default_options
-                    return self._send_plain(req, allow_redirects)
+                    cm = _RequestContextManager(None, direct=True)
+                    checked = self._ssl is True and method in NO_LENGTH_METHODS
+                    cm._coro = self._send_plain(req, allow_redirects, checked, cm)
+                    return cm
             except Exception:
-                pass
-        return self._request(method, str_or_url, allow_redirects=allow_redirects)
+                pass  # the general path raises it when awaited
+        return _RequestContextManager(
+            self._request(method, str_or_url, allow_redirects=allow_redirects)
+        )
 
-    async def _send_plain(self, req: ClientRequest, allow_redirects: bool) -> ClientResponse:
+    async def _send_plain(
+        self,
+        req: ClientRequest,
+        allow_redirects: bool,
+        checked: bool,
+        cm: _RequestContextManager,
+    ) -> ClientResponse:
         connector = self._connector
         if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
@@ -620,7 +633,7 @@ class ClientSession:
         if total:
             req.deadline = asyncio.get_running_loop().time() + total
         try:
-            resp = await send_request(connector, self._cookie_jar, req)
+            resp = await send_request(connector, self._cookie_jar, req, checked)
             if allow_redirects and resp.status in REDIRECT_STATUSES:
                 policy = follow_redirects(req, 10)
                 resp, history = await run_hops(policy, self._handler, None, (), False, resp)
@@ -634,6 +647,7 @@ class ClientSession:
             resp.raise_for_status()
         elif check and callable(check):
             await check(resp)
+        cm._resp = resp
         return resp
 
     def _send_hop(self, req: ClientRequest) -> Awaitable[ClientResponse]:

@@ -29,9 +29,52 @@ from surge.http.errors import HttpProtocolError
 from surge.http.h1.response_parser import H1ResponseParser, ResponseHead
 from surge.net.streams import StreamReader
 
-__all__ = ["H1Connection", "ResponseStart"]
+__all__ = ["H1Connection", "ResponseSettings", "ResponseStart"]
 
 ResponseStart = tuple[ResponseHead, StreamReader]
+
+
+class ResponseSettings:
+    """How responses are read: limits, buffering, decompression, the read timeout. One
+    object serves many exchanges (a session's defaults are built once)."""
+
+    __slots__ = (
+        "auto_decompress",
+        "download_progress",
+        "max_decompressed",
+        "max_field",
+        "max_headers",
+        "max_line",
+        "read_bufsize",
+        "read_until_eof",
+        "sock_read",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_line: int = 8190,
+        max_field: int = 8190,
+        max_headers: int = 128,
+        read_bufsize: int = 2**16,
+        auto_decompress: bool = True,
+        max_decompressed: int = 0,
+        read_until_eof: bool = True,
+        sock_read: float | None = None,
+        download_progress: Callable[[int, int | None], object] | None = None,
+    ) -> None:
+        self.max_line = max_line
+        self.max_field = max_field
+        self.max_headers = max_headers
+        self.read_bufsize = read_bufsize
+        self.auto_decompress = auto_decompress
+        self.max_decompressed = max_decompressed
+        self.read_until_eof = read_until_eof
+        self.sock_read = sock_read
+        self.download_progress = download_progress
+
+
+_DEFAULT_SETTINGS = ResponseSettings()
 
 
 class _Gate:
@@ -69,14 +112,11 @@ class H1Connection(asyncio.Protocol):
         self._gate: _Gate | None = None
         self._head: ResponseHead | None = None
         self._decoder: Decoder | None = None
-        self._auto_decompress = True
-        self._max_decompressed = 0
-        self._read_bufsize = 2**16
+        self._settings = _DEFAULT_SETTINGS
         self._failed = False
         self._reading_paused = False
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
-        self._read_timeout: float | None = None
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
         # One deadline timer per connection, not per request: it stays armed across
@@ -85,7 +125,6 @@ class H1Connection(asyncio.Protocol):
         self._deadline: float | None = None
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_at = 0.0
-        self._progress: Callable[[int, int | None], object] | None = None
         self._received = 0
 
     # asyncio callbacks ---------------------------------------------------------------------
@@ -169,11 +208,12 @@ class H1Connection(asyncio.Protocol):
         if self._continue_waiter is not None and not self._continue_waiter.done():
             self._continue_waiter.set_result(None)
         self._gate = _Gate(self)
-        stream = StreamReader(self._gate, limit=self._read_bufsize, loop=self._loop)
+        settings = self._settings
+        stream = StreamReader(self._gate, limit=settings.read_bufsize, loop=self._loop)
         self._stream = stream
-        if self._auto_decompress and head.content_encoding is not None:
+        if settings.auto_decompress and head.content_encoding is not None:
             self._decoder = make_decoder(
-                head.content_encoding.decode("latin-1"), self._max_decompressed
+                head.content_encoding.decode("latin-1"), settings.max_decompressed
             )
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
@@ -184,10 +224,11 @@ class H1Connection(asyncio.Protocol):
             return
         stream = self._stream
         assert stream is not None
-        if self._progress is not None:
+        progress = self._settings.download_progress
+        if progress is not None:
             self._received += len(data)
             assert self._head is not None
-            self._progress(self._received, self._head.content_length)
+            progress(self._received, self._head.content_length)
         if self._decoder is not None:
             try:
                 data = self._decoder.decompress(data)
@@ -220,21 +261,13 @@ class H1Connection(asyncio.Protocol):
     def start(
         self,
         data: bytes,
-        *,
         head_request: bool,
-        max_line_size: int,
-        max_field_size: int,
-        max_headers: int,
-        read_bufsize: int,
-        auto_decompress: bool,
-        max_decompressed: int,
-        sock_read: float | None,
-        expect_continue: bool = False,
-        read_until_eof: bool = True,
-        download_progress: Callable[[int, int | None], object] | None = None,
+        settings: ResponseSettings,
         deadline: float | None = None,
+        expect_continue: bool = False,
     ) -> asyncio.Future[ResponseStart]:
-        """Send ``data`` (a request head, maybe with its body) and await the response head."""
+        """Send ``data`` (a request head, maybe with its body) and await the response head,
+        read as ``settings`` say; the exchange fails with a timeout at loop time ``deadline``."""
         assert not self.busy and self.transport is not None
         self.busy = True
         self.got_bytes = False
@@ -242,33 +275,32 @@ class H1Connection(asyncio.Protocol):
         self._head = None
         self._stream = None
         self._decoder = None
-        self._auto_decompress = auto_decompress
-        self._max_decompressed = max_decompressed
-        self._read_bufsize = read_bufsize
-        self._progress = download_progress
         self._received = 0
         parser = self._parser
-        if (
-            parser is None
-            or parser.max_line_size != max_line_size
-            or parser.max_field_size != max_field_size
-            or parser.max_headers != max_headers
+        if parser is None or (
+            settings is not self._settings
+            and (
+                parser.max_line_size != settings.max_line
+                or parser.max_field_size != settings.max_field
+                or parser.max_headers != settings.max_headers
+            )
         ):
             parser = self._parser = H1ResponseParser(
                 self,
                 head_request=head_request,
-                read_until_eof=read_until_eof,
-                max_line_size=max_line_size,
-                max_field_size=max_field_size,
-                max_headers=max_headers,
+                read_until_eof=settings.read_until_eof,
+                max_line_size=settings.max_line,
+                max_field_size=settings.max_field,
+                max_headers=settings.max_headers,
             )
         else:
             # llhttp parses the next response of a keep-alive connection with the same state.
             parser.head_request = head_request
-            parser.read_until_eof = read_until_eof
-        self._head_waiter = self._loop.create_future()
+            parser.read_until_eof = settings.read_until_eof
+        self._settings = settings
+        self._head_waiter = waiter = self._loop.create_future()
         self._continue_waiter = self._loop.create_future() if expect_continue else None
-        self._read_timeout = sock_read
+        sock_read = settings.sock_read
         if sock_read is not None:
             self._last_read = self._loop.time()
             self._read_timer = self._loop.call_later(sock_read, self._on_read_timer)
@@ -276,7 +308,7 @@ class H1Connection(asyncio.Protocol):
         if deadline is not None:
             self._arm_deadline(deadline)
         self.transport.write(data)
-        return self._head_waiter
+        return waiter
 
     async def wait_continue(self) -> None:
         """Wait for ``100 Continue`` (or the final response) after ``Expect: 100-continue``."""
@@ -370,7 +402,7 @@ class H1Connection(asyncio.Protocol):
         self.on_complete = None
 
     def _on_read_timer(self) -> None:
-        timeout = self._read_timeout
+        timeout = self._settings.sock_read
         assert timeout is not None
         idle = self._loop.time() - self._last_read
         if self._reading_paused or idle < timeout:

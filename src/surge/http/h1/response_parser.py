@@ -24,6 +24,9 @@ from surge.http.version import HttpVersion10, HttpVersion11
 __all__ = ["H1ResponseParser", "ResponseHead", "ResponseSink"]
 
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
+# The lengths of the names the parser looks at (content-length, -encoding, transfer-encoding,
+# set-cookie): any other header is stored without lowercasing its name.
+_FRAMING_LENGTHS = frozenset({10, 14, 16, 17})
 
 
 class ResponseHead:
@@ -36,6 +39,7 @@ class ResponseHead:
         "headers",
         "keep_alive",
         "reason",
+        "set_cookie",
         "status",
         "upgrade",
         "version",
@@ -52,8 +56,10 @@ class ResponseHead:
         chunked: bool,
         content_length: int | None,
         content_encoding: bytes | None = None,
+        set_cookie: bool = False,
     ) -> None:
         self.content_encoding = content_encoding
+        self.set_cookie = set_cookie  # a Set-Cookie field is among the headers
         self.status = status
         self.reason = reason
         self.version = version
@@ -80,6 +86,7 @@ class H1ResponseParser:
     __slots__ = (
         "_chunked",
         "_content_length",
+        "_cookies",
         "_encoding",
         "_fed",
         "_headers",
@@ -123,6 +130,7 @@ class H1ResponseParser:
         self._content_length: int | None = None
         self._chunked = False
         self._encoding: bytes | None = None
+        self._cookies = False
         self._in_head = False
         self._in_message = False
         self._until_eof = False
@@ -188,19 +196,23 @@ class H1ResponseParser:
         self._reason = reason
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) + len(value) > self.max_field_size:
+        n = len(name)
+        if n + len(value) > self.max_field_size:
             raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
         headers = self._headers
-        if len(headers) >= self.max_headers:
-            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
-        n = len(name)
-        if n == 14 and name.lower() == b"content-length":
-            self._content_length = int(value)
-        elif n == 17 and name.lower() == b"transfer-encoding":
-            self._chunked = b"chunked" in value.lower()
-        elif n == 16 and name.lower() == b"content-encoding":
-            self._encoding = value
         headers.append((name, value))
+        if len(headers) > self.max_headers:
+            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
+        if n in _FRAMING_LENGTHS:
+            lname = name.lower()
+            if lname == b"content-length":
+                self._content_length = int(value)
+            elif lname == b"transfer-encoding":
+                self._chunked = b"chunked" in value.lower()
+            elif lname == b"content-encoding":
+                self._encoding = value
+            elif lname == b"set-cookie":
+                self._cookies = True
 
     def on_headers_complete(self) -> None:
         parser = self._parser
@@ -230,6 +242,7 @@ class H1ResponseParser:
             self._chunked,
             0 if no_body else self._content_length,
             self._encoding,
+            self._cookies,
         )
         self._sink.on_response(head)
         if skip:
