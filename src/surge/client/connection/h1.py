@@ -167,7 +167,8 @@ class H1Connection(asyncio.Protocol):
             self._last_read = self._loop.time()
         parser = self._parser
         assert parser is not None
-        seen = parser.informational
+        waiter = self._continue_waiter
+        seen = parser.informational if waiter is not None else 0
         try:
             parser.feed(data)
         except HttpProtocolError as err:
@@ -179,8 +180,7 @@ class H1Connection(asyncio.Protocol):
             # else: bytes after a complete response; the response stands, the connection goes.
             self.close()
             return
-        waiter = self._continue_waiter
-        if parser.informational != seen and waiter is not None and not waiter.done():
+        if waiter is not None and parser.informational != seen and not waiter.done():
             waiter.set_result(None)
         if self._failed:
             self.close()

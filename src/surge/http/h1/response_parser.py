@@ -101,6 +101,7 @@ class H1ResponseParser:
         "max_field_size",
         "max_headers",
         "max_line_size",
+        "on_body",
         "read_until_eof",
     )
 
@@ -115,6 +116,8 @@ class H1ResponseParser:
         max_headers: int = 128,
     ) -> None:
         self._sink = sink
+        # llhttp hands body chunks straight to the sink (no trampoline frame per chunk).
+        self.on_body = sink.on_body
         self.head_request = head_request
         self.read_until_eof = read_until_eof
         self.max_line_size = max_line_size
@@ -249,9 +252,6 @@ class H1ResponseParser:
             self._reset()
             self._sink.on_response_complete()
             raise _HeadDone
-
-    def on_body(self, body: bytes) -> None:
-        self._sink.on_body(body)
 
     def on_message_complete(self) -> None:
         if self._in_message and not self._in_head:
