@@ -26,7 +26,13 @@ __all__ = ["H1ResponseParser", "ResponseHead", "ResponseSink"]
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 # The lengths of the names the parser looks at (content-length, -encoding, transfer-encoding,
 # set-cookie): any other header is stored without lowercasing its name.
-_FRAMING_LENGTHS = frozenset({10, 14, 16, 17})
+_FRAMING_NAMES = {
+    b"content-length": 0,
+    b"transfer-encoding": 1,
+    b"content-encoding": 2,
+    b"set-cookie": 3,
+}
+_FRAMING_LENGTHS = frozenset(len(name) for name in _FRAMING_NAMES)
 
 
 class ResponseHead:
@@ -202,22 +208,23 @@ class H1ResponseParser:
         n = len(name)
         if n + len(value) > self.max_field_size:
             raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
-        headers = self._headers
-        headers.append((name, value))
-        if len(headers) > self.max_headers:
-            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
+        # The number of fields is checked once the head is complete: until then the bytes
+        # of the head are bounded by feed().
+        self._headers.append((name, value))
         if n in _FRAMING_LENGTHS:
-            lname = name.lower()
-            if lname == b"content-length":
+            kind = _FRAMING_NAMES.get(name.lower())
+            if kind == 0:
                 self._content_length = int(value)
-            elif lname == b"transfer-encoding":
+            elif kind == 1:
                 self._chunked = b"chunked" in value.lower()
-            elif lname == b"content-encoding":
+            elif kind == 2:
                 self._encoding = value
-            elif lname == b"set-cookie":
+            elif kind == 3:
                 self._cookies = True
 
     def on_headers_complete(self) -> None:
+        if len(self._headers) > self.max_headers:
+            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
         parser = self._parser
         status = parser.get_status_code()
         version = _VERSIONS.get(parser.get_http_version())
