@@ -226,7 +226,7 @@ class ClientRequest:
                     auth = BasicAuth.from_url(url)
                 self._url = self._url.with_user(None)
             if headers is None:
-                headers = CIMultiDict(target.headers) if target is not None else CIMultiDict()
+                headers = CIMultiDict()
         else:
             self._url = url
         self._headers = headers
