@@ -22,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.procstat import cpu_seconds
+
 SIZES = {"4k": 4096, "1m": 1 << 20, "100m": 100 << 20}
 
 APP = """
@@ -48,7 +50,7 @@ web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 """
 
 NGINX = """
-worker_processes 1; daemon off; pid {dir}/nginx.pid; error_log {dir}/error.log;
+worker_processes 1; daemon off; master_process off; pid {dir}/nginx.pid; error_log {dir}/error.log;
 events {{ worker_connections 1024; }}
 http {{ access_log off; sendfile on; tcp_nopush on; client_body_temp_path {dir};
   proxy_temp_path {dir}; fastcgi_temp_path {dir}; uwsgi_temp_path {dir}; scgi_temp_path {dir};
@@ -89,7 +91,11 @@ def _start(fw: str, root: Path, work: Path) -> tuple[subprocess.Popen[bytes], in
     return proc, port
 
 
-def _wrk(port: int, name: str, duration: int, connections: int) -> tuple[float, float]:
+def _wrk(
+    port: int, pid: int, name: str, duration: int, connections: int
+) -> tuple[float, float, float]:
+    """req/s, MB/s and the server's CPU µs per request (utime+stime over the wrk run)."""
+    cpu0 = cpu_seconds(pid)
     out = subprocess.run(
         [
             "taskset",
@@ -105,11 +111,13 @@ def _wrk(port: int, name: str, duration: int, connections: int) -> tuple[float, 
         text=True,
         check=True,
     ).stdout
+    cpu = cpu_seconds(pid) - cpu0
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
     assert transfer is not None
     scale = {"B": 1e-6, "KB": 1e-3 * 1.024, "MB": 1.048576, "GB": 1073.741824}[transfer.group(2)]
-    return rps, float(transfer.group(1)) * scale
+    return rps, float(transfer.group(1)) * scale, cpu / max(done, 1) * 1e6
 
 
 def _upload(port: int, pid: int, mib: int) -> tuple[float, float]:
@@ -140,6 +148,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--upload-mib", type=int, default=1024)
     parser.add_argument("--frameworks", default="surge,aiohttp,nginx")
+    parser.add_argument("--files", default=",".join(SIZES), help="which of 4k,1m,100m")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -148,13 +157,13 @@ def main() -> None:
         for name, size in SIZES.items():
             with (root / name).open("wb") as f:
                 f.write(os.urandom(min(size, 1 << 20)) * max(1, size >> 20))
-        print(f"{'server':8} {'file':5} {'req/s':>10} {'MB/s':>10}")
+        print(f"{'server':8} {'file':5} {'req/s':>10} {'MB/s':>10} {'CPU us/req':>11}")
         for fw in args.frameworks.split(","):
             proc, port = _start(fw, root, work)
             try:
-                for name in SIZES:
-                    rps, mbs = _wrk(port, name, args.duration, args.connections)
-                    print(f"{fw:8} {name:5} {rps:10.0f} {mbs:10.1f}", flush=True)
+                for name in args.files.split(","):
+                    rps, mbs, cpu = _wrk(port, proc.pid, name, args.duration, args.connections)
+                    print(f"{fw:8} {name:5} {rps:10.0f} {mbs:10.1f} {cpu:11.1f}", flush=True)
                 if fw != "nginx" and args.upload_mib:
                     speed, hwm = _upload(port, proc.pid, args.upload_mib)
                     print(

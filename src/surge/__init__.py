@@ -8,8 +8,12 @@ __version__ = "0.1.0"
 from surge import hdrs
 from surge.client import (
     AbstractCookieJar,
+    AsyncIterablePayload,
     BaseConnector,
     BasicAuth,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
     ClientConnectionError,
     ClientConnectionResetError,
     ClientConnectorCertificateError,
@@ -43,8 +47,12 @@ from surge.client import (
     InvalidURL,
     InvalidUrlClientError,
     InvalidUrlRedirectClientError,
+    IOBasePayload,
+    JsonPayload,
+    MultipartWriter,
     NonHttpUrlClientError,
     NonHttpUrlRedirectClientError,
+    Payload,
     RedirectClientError,
     RequestInfo,
     RetryOptions,
@@ -53,7 +61,10 @@ from surge.client import (
     ServerFingerprintMismatch,
     ServerTimeoutError,
     SocketTimeoutError,
+    StringIOPayload,
+    StringPayload,
     TCPConnector,
+    TextIOPayload,
     ThreadedResolver,
     TooManyRedirects,
     TraceConfig,
@@ -76,16 +87,59 @@ from surge.client import (
     UnixConnector,
     UploadAbortedError,
     WSServerHandshakeError,
+    get_payload,
+    payload_type,
     request,
 )
+from surge.compat.client_extras import (
+    AddrInfoType,
+    AsyncResolver,
+    NamedPipeConnector,
+    SocketFactoryType,
+    UploadTracker,
+    WebSocketError,
+    WSMessageTypeError,
+    encode_basic_auth,
+    set_zlib_backend,
+)
+from surge.compat.multipart_writer import MultipartWriter
+from surge.compat.payloads import (
+    PAYLOAD_REGISTRY,
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+    payload_type,
+    streamer,
+)
+from surge.compat.structures import ChainMapProxy, DataQueue, ETag, FlowControlDataQueue
+from surge.http.content.multipart import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    content_disposition_filename,
+    parse_content_disposition,
+)
 from surge.http.version import HttpVersion10, HttpVersion11
+from surge.net.multipart import BodyPartReader, MultipartReader
 from surge.net.streams import EMPTY_PAYLOAD, EofStream, StreamReader
 
 __all__ = [
     "EMPTY_PAYLOAD",
     "AbstractCookieJar",
+    "AsyncIterablePayload",
     "BaseConnector",
     "BasicAuth",
+    "BodyPartReader",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -119,11 +173,16 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartReader",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "RedirectClientError",
     "RequestInfo",
     "RetryOptions",
@@ -133,7 +192,10 @@ __all__ = [
     "ServerTimeoutError",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -157,7 +219,9 @@ __all__ = [
     "UploadAbortedError",
     "WSServerHandshakeError",
     "__version__",
+    "get_payload",
     "hdrs",
+    "payload_type",
     "request",
 ]
 
@@ -175,3 +239,52 @@ __all__ += [
     "WSMessage",
     "WSMsgType",
 ]
+
+# --- the rest of aiohttp's top-level surface: multipart, payloads, legacy helpers ----------
+__all__ += [
+    "PAYLOAD_REGISTRY",
+    "AddrInfoType",
+    "AsyncIterablePayload",
+    "AsyncResolver",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
+    "BodyPartReader",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
+    "ChainMapProxy",
+    "DataQueue",
+    "ETag",
+    "FlowControlDataQueue",
+    "GunicornUVLoopWebWorker",
+    "GunicornWebWorker",
+    "IOBasePayload",
+    "JsonPayload",
+    "MultipartReader",
+    "MultipartWriter",
+    "NamedPipeConnector",
+    "Payload",
+    "SocketFactoryType",
+    "StringIOPayload",
+    "StringPayload",
+    "TextIOPayload",
+    "UploadTracker",
+    "WSMessageTypeError",
+    "WebSocketError",
+    "content_disposition_filename",
+    "encode_basic_auth",
+    "get_payload",
+    "parse_content_disposition",
+    "payload_type",
+    "set_zlib_backend",
+    "streamer",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The gunicorn workers import gunicorn: loaded on first use only, as aiohttp does.
+    if name in ("GunicornWebWorker", "GunicornUVLoopWebWorker"):
+        from surge.server import worker
+
+        return getattr(worker, name)
+    raise AttributeError(f"module 'surge' has no attribute {name!r}")

@@ -95,12 +95,22 @@ def _run_parser() -> argparse.ArgumentParser:
     run.add_argument("--shutdown-timeout", type=float, default=60.0)
     run.add_argument("--keepalive-timeout", type=float, default=75.0)
     run.add_argument("--no-access-log", action="store_true", help="do not log requests")
+    run.add_argument(
+        "--aiohttp",
+        action="store_true",
+        help="`surge run --aiohttp script.py [args]`: run an aiohttp script unchanged on surge",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``surge`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["run", "--aiohttp"]:
+        from surge.compat.alias import run_script
+
+        run_script(argv[2:])  # the script runs itself (web.run_app); its args follow it
+        return 0
     parser = _run_parser()
     args, extra = parser.parse_known_args(argv)
     if args.workers < 1:

@@ -1,7 +1,17 @@
 """surge.web: the server API, named as in ``aiohttp.web``. Re-exports only."""
 
+from surge.compat.web_extras import (
+    NamedPipeSite,
+    NotAppKeyWarning,
+    PayloadAccessError,
+    RequestHandler,
+    RequestKey,
+    RequestPayloadError,
+    ResponseKey,
+    json_bytes_response,
+)
 from surge.server.access_log import AbstractAccessLogger, AccessLogger
-from surge.server.app import AppKey, Application, CleanupContext, lifespanContext
+from surge.server.app import AppKey, Application, CleanupContext, CleanupError, lifespanContext
 from surge.server.exceptions import *  # noqa: F403
 from surge.server.exceptions import __all__ as _exceptions_all
 from surge.server.fileresponse import FileResponse
@@ -30,6 +40,7 @@ from surge.server.runner import (
     UnixSite,
 )
 from surge.server.server import Server
+from surge.server.signals import Signals
 from surge.typedefs import Handler, Middleware
 
 __all__ = [
@@ -136,6 +147,21 @@ __all__ += [
     "WebSocketReady",
     "WebSocketResponse",
     "sse_response",
+]
+
+
+# --- the rest of aiohttp.web's surface ----------------------------------------------------
+__all__ += [
+    "CleanupError",
+    "NamedPipeSite",
+    "NotAppKeyWarning",
+    "PayloadAccessError",
+    "RequestHandler",
+    "RequestKey",
+    "RequestPayloadError",
+    "ResponseKey",
+    "Signals",
+    "json_bytes_response",
 ]
 
 if __name__ == "__main__":  # python -m surge.web module:factory

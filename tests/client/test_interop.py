@@ -191,7 +191,9 @@ async def test_http_server_file_and_multipart_uploads(tmp_path: Any) -> None:
             form.add_field("blob", b"\x00\x01", filename="b.bin", content_type="application/x-bin")
             async with s.post(base, data=form) as resp:
                 data = await resp.json()
-            assert "Content-Type: application/x-bin\r\n\r\n\x00\x01\r\n" in data["body"]
+            # part headers in aiohttp's order: Content-Type, then Content-Disposition
+            assert "Content-Type: application/x-bin\r\n" in data["body"]
+            assert 'filename="b.bin"\r\n\r\n\x00\x01\r\n' in data["body"]
 
 
 async def test_expect_100_continue() -> None:

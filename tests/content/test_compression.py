@@ -157,3 +157,122 @@ def test_negotiation_helpers() -> None:
     assert is_compressible("application/vnd.foo+json")
     assert not is_compressible("text/event-stream")
     assert not is_compressible("image/jpeg")
+
+
+# Streaming responses without enable_compression() -----------------------------------------
+
+LINES = [f"event line {i}\n".encode() * 40 for i in range(6)]
+
+
+def _stream_app(**kwargs: bool) -> web.Application:
+    app = web.Application(**kwargs)
+
+    def _streamer(ctype: str, **headers: str) -> web.Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            resp = web.StreamResponse(headers=headers)
+            resp.headers["Content-Type"] = ctype
+            await resp.prepare(request)
+            for line in LINES:
+                await resp.write(line)
+            await resp.write_eof()
+            return resp
+
+        return handler
+
+    async def partial(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=206, headers={"Content-Range": "bytes 0-9/100"})
+        resp.content_type = "text/plain"
+        await resp.prepare(request)
+        await resp.write_eof(b"0123456789")
+        return resp
+
+    async def short(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "5"})
+        resp.content_type = "text/plain"
+        await resp.prepare(request)
+        await resp.write_eof(b"short")
+        return resp
+
+    routes = {
+        "/text": _streamer("text/plain"),
+        "/ndjson": _streamer("application/x-ndjson"),
+        "/sse": _streamer("text/event-stream"),
+        "/binary": _streamer("application/octet-stream"),
+        "/encoded": _streamer("text/plain", **{"Content-Encoding": "identity"}),
+        "/nt": _streamer("text/plain", **{"Cache-Control": "no-transform"}),
+        "/partial": partial,
+        "/short": short,
+    }
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    return app
+
+
+async def test_stream_response_compressed_automatically() -> None:
+    expected = b"".join(LINES)
+    async with serve(_stream_app()) as url:
+        for path in ("/text", "/ndjson"):
+            for coding in ("gzip", "br", "zstd"):
+                status, headers, body = await _curl("-H", f"Accept-Encoding: {coding}", url + path)
+                assert status == 200
+                assert headers["content-encoding"] == coding, (path, coding)
+                assert headers["vary"] == "Accept-Encoding"
+                assert headers["transfer-encoding"] == "chunked"
+                assert _decode(coding, body) == expected
+        _, headers, body = await _curl(url + "/text")  # accepts nothing: identity
+        assert "content-encoding" not in headers and body == expected
+    async with serve(_stream_app(compress=False)) as url:
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/text")
+        assert "content-encoding" not in headers and body == expected
+
+
+async def test_stream_responses_left_alone() -> None:
+    async with serve(_stream_app()) as url:
+        for path in ("/sse", "/binary", "/nt"):
+            _, headers, body = await _curl("-H", "Accept-Encoding: gzip, br", url + path)
+            assert "content-encoding" not in headers, path
+            assert body == b"".join(LINES)
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/encoded")
+        assert headers["content-encoding"] == "identity" and body == b"".join(LINES)
+        status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/partial")
+        assert status == 206 and "content-encoding" not in headers and body == b"0123456789"
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/short")
+        assert "content-encoding" not in headers and body == b"short"
+
+
+async def test_stream_compression_is_incremental() -> None:
+    """The first write reaches the client, decodable, while the handler still waits."""
+    release = asyncio.Event()
+    app = web.Application()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_type = "application/json"
+        await resp.prepare(request)
+        await resp.write(b'{"first": ' + b"1" * 2000)
+        await release.wait()
+        await resp.write_eof(b"}")
+        return resp
+
+    app.router.add_get("/", slow)
+    async with serve(app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+        data = b""
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        plain = b""
+        try:
+            async with asyncio.timeout(5):
+                while not plain.startswith(b'{"first": ' + b"1" * 2000):
+                    data += await reader.read(65536)
+                    head, sep, rest = data.partition(b"\r\n\r\n")
+                    if not sep:
+                        continue
+                    assert b"Content-Encoding: gzip" in head
+                    size_line, _, chunk = rest.partition(b"\r\n")
+                    if size_line and len(chunk) >= int(size_line, 16):
+                        plain = decoder.decompress(chunk[: int(size_line, 16)])
+        finally:
+            release.set()
+            writer.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import zlib
 from email.utils import formatdate
 from pathlib import Path
 
 import httpx
+import pytest
 
 from surge import web
 from tests.conftest import require_tool
@@ -185,3 +187,111 @@ async def test_disconnect_mid_file_leaves_no_descriptor(tmp_path: Path) -> None:
             await asyncio.wait_for(done.wait(), 10)
         await asyncio.sleep(0.05)
         assert _open_fds() <= before
+
+
+def _compressing_app(path: Path, force: web.ContentCoding | None = None) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.FileResponse(path, chunk_size=16384)
+        resp.enable_compression(force)
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/f", handler)
+    return app
+
+
+async def test_enable_compression_compresses_on_the_fly(tmp_path: Path) -> None:
+    import brotli
+
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"hello compression\n" * 200)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"".join(b"line %d of a large text file\n" % i for i in range(20000)))
+    for path in (small, big):  # the inline path and the streamed (chunked) path
+        async with serve(_compressing_app(path)) as url:
+            status, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+            assert status == 200 and headers["content-encoding"] == "gzip"
+            assert gzip.decompress(body) == path.read_bytes()
+            assert headers["vary"] == "Accept-Encoding"
+            assert "accept-ranges" not in headers
+            etag = headers["etag"]
+            assert etag.endswith('-gzip"')
+            status, headers, body = await _curl("-H", "Accept-Encoding: br", url + "/f")
+            assert headers["content-encoding"] == "br"
+            assert brotli.decompress(body) == path.read_bytes()
+            # revalidation with the compressed representation's own tag
+            status, _, _ = await _curl(
+                "-H", "Accept-Encoding: gzip", "-H", f"If-None-Match: {etag}", url + "/f"
+            )
+            assert status == 304
+            # a Range is ignored for an on-the-fly coding: the whole file, compressed
+            status, headers, body = await _curl(
+                "-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9", url + "/f"
+            )
+            assert status == 200 and gzip.decompress(body) == path.read_bytes()
+            # a client that accepts no coding gets the file itself, ranges included
+            status, headers, body = await _curl("-H", "Range: bytes=0-9", url + "/f")
+            assert status == 206 and body == path.read_bytes()[:10]
+            assert "content-encoding" not in headers
+
+
+async def test_enable_compression_prefers_sibling_and_force(tmp_path: Path) -> None:
+    path = tmp_path / "app.js"
+    source = b"console.log('hi');\n" * 100
+    path.write_bytes(source)
+    sibling = gzip.compress(source, mtime=0)
+    (tmp_path / "app.js.gz").write_bytes(sibling)
+    async with serve(_compressing_app(path)) as url:
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+        assert headers["content-encoding"] == "gzip" and body == sibling  # the file on disk
+        assert headers["content-length"] == str(len(sibling))
+    async with serve(_compressing_app(path, web.ContentCoding.deflate)) as url:
+        _, headers, body = await _curl(url + "/f")
+        assert headers["content-encoding"] == "deflate"
+        assert zlib.decompress(body) == source
+    async with serve(_compressing_app(path, web.ContentCoding.identity)) as url:
+        _, headers, body = await _curl("-H", "Accept-Encoding: gzip", url + "/f")
+        assert headers["content-encoding"] == "gzip" and body == sibling
+        _, headers, body = await _curl(url + "/f")
+        assert "content-encoding" not in headers and body == source
+
+
+def test_uvloop_sendfile_fast_and_slow_readers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvloop has no loop.sendfile: os.sendfile goes straight to its socket, in order after
+    the head, also when the socket fills up (a reader that sips with a tiny window)."""
+    import socket
+
+    uvloop = pytest.importorskip("uvloop")
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    expected = path.read_bytes()
+
+    def fetch_slowly(port: int) -> bytes:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(b"GET /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            chunks = []
+            while chunk := sock.recv(4096):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def main() -> tuple[bytes, bytes, bytes]:
+        async with serve(_file_app(path)) as url:
+            port = int(url.rsplit(":", 1)[1])
+            async with httpx.AsyncClient() as client:
+                fast = (await client.get(url + "/f")).content
+                ranged = (
+                    await client.get(url + "/f", headers={"Range": "bytes=100-2000099"})
+                ).content
+            slow = await asyncio.get_running_loop().run_in_executor(None, fetch_slowly, port)
+            return fast, ranged, slow
+
+    fast, ranged, slow = uvloop.run(main())
+    assert fast == expected
+    assert ranged == expected[100:2000100]
+    head, _, body = slow.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == expected
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # each response completed

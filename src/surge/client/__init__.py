@@ -38,7 +38,22 @@ from surge.client.exceptions import (
 )
 from surge.client.fingerprint import Fingerprint
 from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType
+from surge.client.multipart import MultipartWriter
 from surge.client.payload import FormData
+from surge.client.payloads import (
+    AsyncIterablePayload,
+    BufferedReaderPayload,
+    BytesIOPayload,
+    BytesPayload,
+    IOBasePayload,
+    JsonPayload,
+    Payload,
+    StringIOPayload,
+    StringPayload,
+    TextIOPayload,
+    get_payload,
+    payload_type,
+)
 from surge.client.policies.retry import RetryOptions
 from surge.client.request import ClientRequest, RequestInfo
 from surge.client.resolver import DefaultResolver, ThreadedResolver
@@ -67,8 +82,12 @@ from surge.client.tracing import (
 
 __all__ = [
     "AbstractCookieJar",
+    "AsyncIterablePayload",
     "BaseConnector",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -99,11 +118,15 @@ __all__ = [
     "Fingerprint",
     "FormData",
     "HttpVersion",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "RedirectClientError",
     "RequestInfo",
     "RetryOptions",
@@ -112,7 +135,10 @@ __all__ = [
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "SocketTimeoutError",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -135,5 +161,7 @@ __all__ = [
     "UnixConnector",
     "UploadAbortedError",
     "WSServerHandshakeError",
+    "get_payload",
+    "payload_type",
     "request",
 ]

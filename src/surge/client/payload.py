@@ -10,10 +10,9 @@ import asyncio
 import io
 import mimetypes
 import os
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from multidict import MultiDict, MultiDictProxy
 
@@ -88,6 +87,9 @@ def make_payload(data: Any, content_type: str | None = None) -> Payload:
         return Payload(
             data.encode("utf-8"), content_type=content_type or "text/plain; charset=utf-8"
         )
+    as_body = getattr(data, "_as_body", None)  # surge.client.payloads / multipart objects
+    if as_body is not None:
+        return as_body(content_type)  # type: ignore[no-any-return]
     if _is_file(data):
         ctype = content_type
         if ctype is None:
@@ -145,7 +147,9 @@ class FormData:
         filename: str | None = None,
         content_transfer_encoding: str | None = None,
     ) -> None:
-        if _is_file(value) or isinstance(value, (bytes, bytearray)):
+        if hasattr(value, "_as_body"):  # a surge.client.payloads payload: always multipart
+            self._is_multipart = True
+        elif _is_file(value) or isinstance(value, (bytes, bytearray)):
             self._is_multipart = True
             if filename is None and _is_file(value):
                 raw = getattr(value, "name", None)
@@ -173,52 +177,6 @@ class FormData:
             if self._charset:
                 ctype += f"; charset={self._charset}"
             return Payload(body.encode(self._charset or "utf-8"), content_type=ctype)
-        boundary = uuid.uuid4().hex
-        has_stream = any(_is_file(v) for _, v, _, _ in self._fields)
-        ctype = f"multipart/form-data; boundary={boundary}"
-        if not has_stream:
-            return Payload(b"".join(self._parts_sync(boundary)), content_type=ctype)
-        return Payload(stream=self._parts(boundary), content_type=ctype)
+        from surge.client.multipart import form_writer  # imports this module
 
-    def _part_head(self, name: str, ctype: str | None, filename: str | None) -> bytes:
-        disp = f'form-data; name="{quote(name, safe="")}"'
-        if filename is not None:
-            disp += f'; filename="{quote(filename, safe="")}"'
-        lines = [f"Content-Disposition: {disp}"]
-        if ctype is not None:
-            lines.append(f"Content-Type: {ctype}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-
-    def _field_bytes(self, value: Any) -> bytes:
-        if isinstance(value, (bytes, bytearray)):
-            return bytes(value)
-        return str(value).encode(self._charset or "utf-8")
-
-    def _parts_sync(self, boundary: str) -> list[bytes]:
-        out = []
-        for name, value, ctype, filename in self._fields:
-            if isinstance(value, (bytes, bytearray)) and ctype is None:
-                ctype = "application/octet-stream"
-            out.append(f"--{boundary}\r\n".encode())
-            out.append(self._part_head(name, ctype, filename))
-            out.append(self._field_bytes(value) + b"\r\n")
-        out.append(f"--{boundary}--\r\n".encode())
-        return out
-
-    async def _parts(self, boundary: str) -> AsyncIterator[bytes]:
-        for name, value, ctype, filename in self._fields:
-            yield f"--{boundary}\r\n".encode()
-            if _is_file(value):
-                guessed = mimetypes.guess_type(filename or "")[0]
-                yield self._part_head(
-                    name, ctype or guessed or "application/octet-stream", filename
-                )
-                async for chunk in _read_file(value):
-                    yield chunk
-                yield b"\r\n"
-            else:
-                if isinstance(value, (bytes, bytearray)) and ctype is None:
-                    ctype = "application/octet-stream"
-                yield self._part_head(name, ctype, filename)
-                yield self._field_bytes(value) + b"\r\n"
-        yield f"--{boundary}--\r\n".encode()
+        return form_writer(self._fields, self._charset, self._quote_fields)._as_body(None)

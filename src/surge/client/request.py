@@ -6,13 +6,12 @@ is not absolute http(s) is refused here, before any byte is sent (no request spl
 
 from __future__ import annotations
 
-import dataclasses
 import json as jsonlib
 import platform
 import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
@@ -44,8 +43,7 @@ _KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", 
 NO_LENGTH_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
 
 
-@dataclasses.dataclass(frozen=True)
-class RequestInfo:
+class RequestInfo(NamedTuple):
     """What was asked: kept on responses and errors (aiohttp's ``RequestInfo``)."""
 
     url: URL

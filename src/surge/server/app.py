@@ -18,18 +18,19 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from surge.server.exceptions import HTTPException
 from surge.server.request import Request
 from surge.server.routing.router import UrlDispatcher
-from surge.server.signals import Signal
+from surge.server.signals import Signal, Signals
 
 if TYPE_CHECKING:
     from surge.server.response import StreamResponse
     from surge.server.routing.match import UrlMappingMatchInfo
 
-__all__ = ["AppKey", "Application", "CleanupContext", "lifespanContext"]
+__all__ = ["AppKey", "Application", "CleanupContext", "CleanupError", "lifespanContext"]
 
 _T = TypeVar("_T")
 Handler = Callable[["Request"], Awaitable["StreamResponse"]]
@@ -59,6 +60,10 @@ class AppKey(Generic[_T]):
         t = self._t
         tname = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
         return f"<AppKey({self._name}, type={tname})>"
+
+
+class CleanupError(ExceptionGroup, RuntimeError):
+    """Several cleanup contexts failed: a ``RuntimeError`` (as aiohttp's) and an exception group."""
 
 
 class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
@@ -91,7 +96,7 @@ class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
         if errors:
             if len(errors) == 1:
                 raise errors[0]
-            raise ExceptionGroup("Multiple errors on cleanup stage", cast(list[Exception], errors))
+            raise CleanupError("Multiple errors on cleanup stage", cast(list[Exception], errors))
 
 
 async def _cm_as_iterator(cm: Any) -> AsyncIterator[None]:
@@ -153,6 +158,10 @@ class Application(MutableMapping[Any, Any]):
         self._on_request_start: Signal = Signal(self)
         self._on_request_match: Signal = Signal(self)
         self._on_exception: Signal = Signal(self)
+        self._named_signals = {
+            Signals.PRE_SHUTDOWN: Signal(self),
+            Signals.POST_SHUTDOWN: Signal(self),
+        }
         self._cleanup_ctx = CleanupContext()
         self._on_startup.append(self._cleanup_ctx._on_startup)
         self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
@@ -272,6 +281,13 @@ class Application(MutableMapping[Any, Any]):
         """
         return self._on_exception
 
+    def signal(self, name: str) -> Signal:
+        """The named signal list ``app.signal(web.Signals.PRE_SHUTDOWN)`` (see :class:`Signals`)."""
+        try:
+            return self._named_signals[Signals(name)]
+        except ValueError:
+            raise KeyError(f"unknown signal {name!r}; known: pre_shutdown, post_shutdown") from None
+
     @property
     def cleanup_ctx(self) -> CleanupContext:
         return self._cleanup_ctx
@@ -318,6 +334,7 @@ class Application(MutableMapping[Any, Any]):
             self._on_request_start,
             self._on_request_match,
             self._on_exception,
+            *self._named_signals.values(),
         ):
             signal.freeze()
         for subapp in self._subapps:
@@ -339,10 +356,20 @@ class Application(MutableMapping[Any, Any]):
         await self.on_startup.send(self)
 
     async def shutdown(self) -> None:
+        pre = self._named_signals[Signals.PRE_SHUTDOWN]
+        if pre:
+            services = MappingProxyType(self._state)
+            for handler in pre:
+                await (
+                    handler(self, services) if _positional_arity(handler) >= 2 else handler(self)
+                )
         await self.on_shutdown.send(self)
 
     async def cleanup(self) -> None:
-        await self.on_cleanup.send(self)
+        try:
+            await self.on_cleanup.send(self)
+        finally:
+            await self._named_signals[Signals.POST_SHUTDOWN].send(self)
 
     def _make_handler(
         self, *, loop: Any = None, access_log_class: Any = None, **kwargs: Any

@@ -36,6 +36,12 @@ class BaseRequest(MutableMapping[str, Any]):
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
     _prepare_hooks: tuple[Any, ...] = ()
+    # Defaults most requests never change, kept on the class: a request costs only the
+    # attribute stores it needs.
+    _task: asyncio.Task[Any] | None = None
+    _body: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    _disconnected = False
     # Whether a Response body may be compressed without the handler asking (the app's
     # ``compress``); a class attribute, so a request costs nothing for it.
     _auto_compress = False
@@ -59,13 +65,11 @@ class BaseRequest(MutableMapping[str, Any]):
         self._payload = payload
         self._protocol = protocol
         self._writer = writer if writer is not None else protocol
-        self._task = task
+        if task is not None:
+            self._task = task
         self._loop = loop
         self._client_max_size = client_max_size
         self._state = state if state is not None else {}
-        self._body: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
-        self._disconnected = False
         if scheme is not None:
             self.__dict__["scheme"] = scheme
         if host is not None:

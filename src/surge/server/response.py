@@ -374,8 +374,19 @@ class StreamResponse(MutableMapping[str, Any]):
         if request._prepare_hooks:
             await request._on_response_prepare(self)
         self._writer = request._writer
+        if request._auto_compress and not self._compression:
+            self._auto_compress_stream(request)
         self._send_head(request, None)
         return self._writer
+
+    def _auto_compress_stream(self, request: BaseRequest) -> None:
+        """Automatic compression of a streamed body, decided at ``prepare`` (after the
+        prepare hooks): as for a known body, unless a declared length is below
+        COMPRESSION_MIN_SIZE. Event streams are never compressed (see ``is_compressible``)."""
+        length = self._headers.get(_CONTENT_LENGTH)
+        if length is not None and (not length.isdigit() or int(length) < COMPRESSION_MIN_SIZE):
+            return
+        self._auto_compress(request)
 
     def _cookie_headers(self) -> None:
         if self._cookies:

@@ -345,8 +345,11 @@ class AppRunner(BaseRunner):
 
     async def _make_server(self) -> Server:
         loop = asyncio.get_running_loop()
-        self._app.freeze()
+        # As aiohttp: routes, middlewares and signals freeze first; on_startup handlers may still
+        # store state (``app['db'] = ...``), and the whole app freezes after them.
+        self._app.pre_freeze()
         await self._app.startup()
+        self._app.freeze()
         server: Server = self._app._make_handler(loop=loop, **self._kwargs)
         return server
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["Signal"]
+__all__ = ["Signal", "Signals", "post_shutdown", "pre_shutdown"]
 
 
 class Signal(list[Callable[..., Awaitable[Any]]]):
@@ -65,3 +66,22 @@ class Signal(list[Callable[..., Awaitable[Any]]]):
 
     def __repr__(self) -> str:
         return f"<Signal owner={self._owner!r}, frozen={self._frozen}, {list(self)!r}>"
+
+
+class Signals(enum.StrEnum):
+    """Names for ``app.signal(name)`` (the spec's "Signals" section).
+
+    ``PRE_SHUTDOWN`` handlers run before ``on_shutdown``, as ``h(app)`` or ``h(app, services)``
+    (``services``: a read-only view of the application's state, where shared resources live);
+    ``POST_SHUTDOWN`` handlers run as ``h(app)`` after ``on_cleanup``, once everything is closed.
+    ``PRE_SIGNALS``/``POST_SIGNALS`` are the same two signals under the spec's names.
+    """
+
+    PRE_SHUTDOWN = "pre_shutdown"
+    POST_SHUTDOWN = "post_shutdown"
+    PRE_SIGNALS = "pre_shutdown"
+    POST_SIGNALS = "post_shutdown"
+
+
+pre_shutdown = Signals.PRE_SHUTDOWN
+post_shutdown = Signals.POST_SHUTDOWN

@@ -24,6 +24,7 @@ from surge.http.headers import parse_mimetype_params
 
 __all__ = [
     "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BoundaryScanner",
     "MultipartError",
     "content_disposition_filename",
@@ -41,6 +42,10 @@ class MultipartError(ValueError):
 
 
 class BadContentDispositionHeader(RuntimeWarning):
+    pass
+
+
+class BadContentDispositionParam(RuntimeWarning):
     pass
 
 

@@ -167,8 +167,11 @@ class H1ServerProtocol(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionResetError("Connection lost"))
-        if self._waiter is not None and self._serve_task is not None:
-            self._serve_task.cancel()  # idle: nothing in flight
+        if self._serve_task is not None and (
+            self._waiter is not None  # idle: nothing in flight
+            or (self._request is not None and self._server.handler_cancellation)
+        ):
+            self._serve_task.cancel()
         self.transport = None
 
     def pause_writing(self) -> None:
@@ -212,6 +215,10 @@ class H1ServerProtocol(asyncio.Protocol):
             self._receiving = None
         if self._task is None:
             self._close()
+        elif self._server.handler_cancellation:
+            # The client is gone as far as this server can tell: a handler_cancellation
+            # server cancels its handler (aiohttp's meaning) instead of answering a half-close.
+            return None
         return True  # keep the write side open to finish responses in flight
 
     # RequestSink (called by the parser) ----------------------------------------------------
@@ -341,6 +348,15 @@ class H1ServerProtocol(asyncio.Protocol):
         if self._paused_reading and not self._queue:
             self.resume_reading()
         return True
+
+    def _body_can_be_skipped(self, request: BaseRequest) -> bool:
+        """Whether what is left of the request body is small enough to read and drop after
+        the response (else the response says ``Connection: close``)."""
+        payload = request._payload
+        if payload.is_eof():
+            return True
+        length = request._head.content_length
+        return length is not None and length - payload.total_bytes <= _DISCARD_LIMIT
 
     def _linger(self) -> None:
         """Close after a response while the client may still be sending a body.
@@ -477,6 +493,7 @@ class H1ServerProtocol(asyncio.Protocol):
             and keep_alive is not False
             and not self._closing
             and not self._server.shutting_down
+            and (request._payload is EMPTY_PAYLOAD or self._body_can_be_skipped(request))
         )
         parts = [response_head_prefix(version, status, reason or status_reason(status), headers)]
         framed_chunked = False

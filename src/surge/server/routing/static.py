@@ -23,12 +23,14 @@ from urllib.parse import quote
 
 from yarl import URL
 
+from surge.server.exceptions import HTTPForbidden, HTTPNotFound
+from surge.server.fileresponse import FileResponse
+from surge.server.response import Response, StreamResponse
 from surge.server.routing.match import UrlMappingMatchInfo
 from surge.server.routing.resources import AbstractResource, Handler, ResourceRoute
 
 if TYPE_CHECKING:
     from surge.server.request import Request
-    from surge.server.response import StreamResponse
 
 __all__ = ["StaticResource"]
 
@@ -60,6 +62,7 @@ class StaticResource(AbstractResource):
         if not root.is_dir():
             raise ValueError(f"No directory exists at '{given}'")
         self._directory = root
+        self._root = str(root)
         self._prefix = prefix
         self._index_key = prefix or "/"
         self._chunk_size = chunk_size
@@ -179,32 +182,51 @@ class StaticResource(AbstractResource):
             raise _Refused(403 if not parts else 404)
         return resolved
 
-    async def _handle(self, request: Request) -> StreamResponse:
-        from surge.server.exceptions import HTTPForbidden, HTTPNotFound
-        from surge.server.fileresponse import FileResponse
+    def _locate(self, name: str) -> tuple[str, os.stat_result]:
+        """The resolved path of the decoded ``name`` under the root and its ``stat``.
 
+        The common case costs one ``lstat`` per component below the root (the root itself is
+        resolved once, at start-up): when none is a symlink the joined path is already the
+        resolved one. A symlink sends the path through ``realpath`` and the containment check.
+        """
+        if "\x00" in name or "\\" in name:
+            raise _Refused(403)
+        parts = [part for part in name.split("/") if part and part != "."]
+        if ".." in parts:
+            raise _Refused(403)
+        path = self._root
+        if not parts:
+            return path, os.stat(path)
+        st: os.stat_result | None = None
+        for part in parts:
+            path = f"{path}/{part}" if path != "/" else f"/{part}"
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                resolved = str(self._safe_path(name))
+                return resolved, os.stat(resolved)
+        assert st is not None
+        return path, st
+
+    async def _handle(self, request: Request) -> StreamResponse:
         name = request.match_info["filename"]
         try:
-            path = self._safe_path(name)
-            st = path.stat()
+            path, st = self._locate(name)
         except _Refused as exc:
             raise (HTTPForbidden() if exc.status == 403 else HTTPNotFound()) from None
         except (FileNotFoundError, NotADirectoryError):
             raise HTTPNotFound() from None
         except (PermissionError, OSError):
             raise HTTPForbidden() from None
-        if stat.S_ISDIR(st.st_mode):
+        mode = st.st_mode
+        if stat.S_ISREG(mode):
+            return FileResponse(path, chunk_size=self._chunk_size)
+        if stat.S_ISDIR(mode):
             if self._show_index:
-                return self._directory_index(path, name)
+                return self._directory_index(Path(path), name)
             raise HTTPForbidden()
-        if not stat.S_ISREG(st.st_mode):
-            raise HTTPForbidden()  # FIFOs, sockets and devices are never opened
-        return FileResponse(path, chunk_size=self._chunk_size)
+        raise HTTPForbidden()  # FIFOs, sockets and devices are never opened
 
     def _directory_index(self, path: Path, name: str) -> StreamResponse:
-        from surge.server.exceptions import HTTPForbidden
-        from surge.server.response import Response
-
         rel = "/".join(part for part in name.split("/") if part and part != ".")
         base = f"{self._prefix}/{rel}/" if rel else f"{self._prefix}/"
         title = html.escape(f"Index of /{rel}")

@@ -1,0 +1,3 @@
+"""The spec examples under spec/ are data for the tests here, never collected themselves."""
+
+collect_ignore = ["spec"]
