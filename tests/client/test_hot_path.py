@@ -127,3 +127,15 @@ async def test_long_deadline_after_a_short_one_on_the_same_connection() -> None:
         async with session.get(base + "/?delay=0.4", timeout=surge.ClientTimeout(total=5)) as r:
             assert await r.text() == "done"
             assert r.request_info.headers["Host"] == base.removeprefix("http://")
+
+
+async def test_a_dropped_session_warns_at_once_without_a_gc_pass() -> None:
+    heads: list[bytes] = []
+    async with raw_server(heads) as host:
+        session = surge.ClientSession()
+        async with session.get(f"http://{host}/") as resp:
+            assert await resp.read() == b"ok"
+        await session.close()
+        leaked = surge.ClientSession()
+        with pytest.warns(ResourceWarning, match="Unclosed client session"):
+            del leaked  # no reference cycle keeps it until the collector runs

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, cast
@@ -49,6 +50,21 @@ from surge.http.content.codecs import DEFAULT_MAX_DECOMPRESSED_SIZE
 __all__ = ["ClientSession", "request"]
 
 _SENTINEL: Any = object()
+
+
+class _Hop:
+    """The innermost handler of a session's middleware chain: one hop on the wire."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: ClientSession) -> None:
+        self._session = weakref.ref(session)
+
+    def __call__(self, req: ClientRequest) -> Awaitable[ClientResponse]:
+        session = self._session()
+        if session is None:
+            raise RuntimeError("Session is closed")
+        return session._send_hop(req)
 
 
 def _single(req: ClientRequest) -> Generator[ClientRequest, Any, None]:
@@ -147,7 +163,9 @@ class ClientSession:
         self._upload_progress = on_upload_progress
         self._download_progress = on_download_progress
         self._middlewares = tuple(middlewares)
-        self._handler: ClientHandlerType = build_chain(self._send_hop, self._middlewares)
+        # The chain reaches the session through a weak reference: a session leaked without
+        # close() is then freed (and warns) as soon as it is dropped, not at some later GC.
+        self._handler: ClientHandlerType = build_chain(_Hop(self), self._middlewares)
         self._default_options = self._options(
             skip=self._skip_auto_headers,
             cookies=None,
@@ -598,40 +616,38 @@ class ClientSession:
         self, method: str, str_or_url: str | URL, allow_redirects: bool
     ) -> _RequestContextManager:
         """What a call without per-call options returns. When the session adds nothing
-        either (no middlewares, tracing, retries, proxy, auth, environment), the request is
-        built now, from the URL's cached target, and sent by one lean coroutine; anything
-        unusual (including every error) takes the general path, which raises when awaited."""
-        connector = self._connector
-        if self._plain_ok and type(str_or_url) is str and connector and not connector.closed:
-            try:
-                target = self._target(str_or_url)
-                if target.headers is not None:
-                    req = ClientRequest(method, target.url, ssl=self._ssl, target=target)
-                    req.session = self
-                    req.options = self._default_options
-                    cm = _RequestContextManager(None, direct=True)
-                    checked = self._ssl is True and method in NO_LENGTH_METHODS
-                    cm._coro = self._send_plain(req, allow_redirects, checked, cm)
-                    return cm
-            except Exception:
-                pass  # the general path raises it when awaited
+        either (no middlewares, tracing, retries, proxy, auth, environment), one lean
+        coroutine builds the request from the URL's cached target and sends it."""
+        if self._plain_ok and type(str_or_url) is str:
+            cm = _RequestContextManager(None, direct=True)
+            cm._coro = self._send_plain(method, str_or_url, allow_redirects, cm)
+            return cm
         return _RequestContextManager(
             self._request(method, str_or_url, allow_redirects=allow_redirects)
         )
 
     async def _send_plain(
-        self,
-        req: ClientRequest,
-        allow_redirects: bool,
-        checked: bool,
-        cm: _RequestContextManager,
+        self, method: str, raw_url: str, allow_redirects: bool, cm: _RequestContextManager
     ) -> ClientResponse:
         connector = self._connector
-        if connector is None or connector.closed:
-            raise RuntimeError("Session is closed")
+        target = None
+        if connector is not None and not connector.closed:
+            try:
+                target = self._target(raw_url)
+            except Exception:
+                target = None  # the general path raises it
+        if target is None or target.headers is None:
+            resp = await self._request(method, raw_url, allow_redirects=allow_redirects)
+            cm._resp = resp
+            return resp
+        assert connector is not None
+        req = ClientRequest(method, target.url, ssl=self._ssl, target=target)
+        req.session = self
+        req.options = self._default_options
         total = self._timeout.total
         if total:
             req.deadline = asyncio.get_running_loop().time() + total
+        checked = self._ssl is True and method in NO_LENGTH_METHODS
         try:
             resp = await send_request(connector, self._cookie_jar, req, checked)
             if allow_redirects and resp.status in REDIRECT_STATUSES:
