@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # command[:debian-package]
-DEBIAN_TOOLS := curl wrk nginx chromium nghttp:nghttp2-client h2load:nghttp2-client
+DEBIAN_TOOLS := curl wrk nginx chromium nghttp:nghttp2-client h2load:nghttp2-client nghttpd:nghttp2-server
 # Extra options for bench/server.py, e.g. make bench BENCH_ARGS='--quick --only plaintext'
 BENCH_ARGS ?=
 

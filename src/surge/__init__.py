@@ -91,6 +91,9 @@ from surge.client import (
     payload_type,
     request,
 )
+from surge.client.payloads import PAYLOAD_REGISTRY
+from surge.client.sse import EventSource, ServerSentEvent
+from surge.client.websocket import ClientWebSocketResponse, ClientWSTimeout
 from surge.compat.client_extras import (
     AddrInfoType,
     AsyncResolver,
@@ -102,23 +105,7 @@ from surge.compat.client_extras import (
     encode_basic_auth,
     set_zlib_backend,
 )
-from surge.compat.multipart_writer import MultipartWriter
-from surge.compat.payloads import (
-    PAYLOAD_REGISTRY,
-    AsyncIterablePayload,
-    BufferedReaderPayload,
-    BytesIOPayload,
-    BytesPayload,
-    IOBasePayload,
-    JsonPayload,
-    Payload,
-    StringIOPayload,
-    StringPayload,
-    TextIOPayload,
-    get_payload,
-    payload_type,
-    streamer,
-)
+from surge.compat.payloads import streamer
 from surge.compat.structures import ChainMapProxy, DataQueue, ETag, FlowControlDataQueue
 from surge.http.content.multipart import (
     BadContentDispositionHeader,
@@ -127,19 +114,26 @@ from surge.http.content.multipart import (
     parse_content_disposition,
 )
 from surge.http.version import HttpVersion10, HttpVersion11
+from surge.http.ws.models import WSCloseCode, WSMessage, WSMsgType
 from surge.net.multipart import BodyPartReader, MultipartReader
 from surge.net.streams import EMPTY_PAYLOAD, EofStream, StreamReader
 
 __all__ = [
     "EMPTY_PAYLOAD",
+    "PAYLOAD_REGISTRY",
     "AbstractCookieJar",
+    "AddrInfoType",
     "AsyncIterablePayload",
+    "AsyncResolver",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BaseConnector",
     "BasicAuth",
     "BodyPartReader",
     "BufferedReaderPayload",
     "BytesIOPayload",
     "BytesPayload",
+    "ChainMapProxy",
     "ClientConnectionError",
     "ClientConnectionResetError",
     "ClientConnectorCertificateError",
@@ -159,17 +153,25 @@ __all__ = [
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "Connection",
     "ConnectionTimeoutError",
     "ContentDisposition",
     "ContentTypeError",
     "CookieJar",
+    "DataQueue",
     "DefaultResolver",
     "DigestAuthMiddleware",
     "DummyCookieJar",
+    "ETag",
     "EofStream",
+    "EventSource",
     "Fingerprint",
+    "FlowControlDataQueue",
     "FormData",
+    "GunicornUVLoopWebWorker",
+    "GunicornWebWorker",
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
@@ -180,6 +182,7 @@ __all__ = [
     "JsonPayload",
     "MultipartReader",
     "MultipartWriter",
+    "NamedPipeConnector",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
     "Payload",
@@ -189,7 +192,9 @@ __all__ = [
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
+    "ServerSentEvent",
     "ServerTimeoutError",
+    "SocketFactoryType",
     "SocketTimeoutError",
     "StreamReader",
     "StringIOPayload",
@@ -217,65 +222,21 @@ __all__ = [
     "TraceResponseChunkReceivedParams",
     "UnixConnector",
     "UploadAbortedError",
-    "WSServerHandshakeError",
-    "__version__",
-    "get_payload",
-    "hdrs",
-    "payload_type",
-    "request",
-]
-
-# --- WebSocket and Server-Sent Events (client side and shared names) -----------------------
-from surge.client.sse import EventSource, ServerSentEvent
-from surge.client.websocket import ClientWebSocketResponse, ClientWSTimeout
-from surge.http.ws.models import WSCloseCode, WSMessage, WSMsgType
-
-__all__ += [
-    "ClientWSTimeout",
-    "ClientWebSocketResponse",
-    "EventSource",
-    "ServerSentEvent",
+    "UploadTracker",
     "WSCloseCode",
     "WSMessage",
-    "WSMsgType",
-]
-
-# --- the rest of aiohttp's top-level surface: multipart, payloads, legacy helpers ----------
-__all__ += [
-    "PAYLOAD_REGISTRY",
-    "AddrInfoType",
-    "AsyncIterablePayload",
-    "AsyncResolver",
-    "BadContentDispositionHeader",
-    "BadContentDispositionParam",
-    "BodyPartReader",
-    "BufferedReaderPayload",
-    "BytesIOPayload",
-    "BytesPayload",
-    "ChainMapProxy",
-    "DataQueue",
-    "ETag",
-    "FlowControlDataQueue",
-    "GunicornUVLoopWebWorker",
-    "GunicornWebWorker",
-    "IOBasePayload",
-    "JsonPayload",
-    "MultipartReader",
-    "MultipartWriter",
-    "NamedPipeConnector",
-    "Payload",
-    "SocketFactoryType",
-    "StringIOPayload",
-    "StringPayload",
-    "TextIOPayload",
-    "UploadTracker",
     "WSMessageTypeError",
+    "WSMsgType",
+    "WSServerHandshakeError",
     "WebSocketError",
+    "__version__",
     "content_disposition_filename",
     "encode_basic_auth",
     "get_payload",
+    "hdrs",
     "parse_content_disposition",
     "payload_type",
+    "request",
     "set_zlib_backend",
     "streamer",
 ]

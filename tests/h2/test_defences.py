@@ -242,3 +242,96 @@ async def test_graceful_shutdown_sends_goaway_and_finishes_streams() -> None:
         f.stream_id: f.data for f in after if isinstance(f, DataFrame) and "END_STREAM" in f.flags
     }
     assert bodies == {sid: b"7", sid + 2: b"8"}
+
+
+_MALFORMED = {
+    "uppercase name": [(b"X-Upper", b"1")],
+    "CR in value": [(b"x-bad", b"a\rb")],
+    "space around value": [(b"x-bad", b" a")],
+    "connection header": [(b"connection", b"close")],
+    "te other than trailers": [(b"te", b"gzip")],
+    "colon inside name": [(b"x:bad", b"1")],
+    "empty name": [(b"", b"1")],
+}
+
+
+async def test_malformed_request_headers_are_refused_every_time() -> None:
+    """h2's inbound header validation runs on every distinct header list (surge memoises
+    the verdict for lists it has accepted), a repeated bad list is refused again, and a
+    malformed request resets its stream only."""
+    app, calls = counting_app()
+    async with serve(app) as url:
+        peer = await RawH2.open(port_of(url))
+        base = [
+            (b":method", b"GET"),
+            (b":path", b"/good"),
+            (b":scheme", b"http"),
+            (b":authority", b"127.0.0.1"),
+        ]
+        # The raw peer sends what we tell it: no normalisation, no validation of its own.
+        peer.conn.config.validate_outbound_headers = False
+        peer.conn.config.normalize_outbound_headers = False
+        for extra in [*_MALFORMED.values(), *_MALFORMED.values()]:
+            sid = peer.conn.get_next_available_stream_id()
+            peer.conn.send_headers(sid, base + extra, end_stream=True)
+            peer.flush()
+            ended = await peer.until(
+                lambda e, sid=sid: (
+                    (
+                        isinstance(e, h2.events.StreamReset | h2.events.StreamEnded)
+                        and e.stream_id == sid
+                    )
+                    or isinstance(e, h2.events.ConnectionTerminated)
+                )
+            )
+            # A stream error (RFC 9113 section 8.1.1): the connection goes on.
+            assert isinstance(ended, h2.events.StreamReset), (extra, ended)
+            assert ended.error_code == ErrorCodes.PROTOCOL_ERROR
+        # Missing pseudo-headers and a pseudo-header after a regular field.
+        for headers in (
+            [(b":method", b"GET"), (b":scheme", b"http"), (b":authority", b"h")],
+            [(b":method", b"GET"), (b"x-a", b"1"), (b":path", b"/"), (b":scheme", b"http")],
+        ):
+            sid = peer.conn.get_next_available_stream_id()
+            peer.conn.send_headers(sid, headers, end_stream=True)
+            peer.flush()
+            ended = await peer.until(
+                lambda e, sid=sid: (
+                    (
+                        isinstance(e, h2.events.StreamReset | h2.events.StreamEnded)
+                        and e.stream_id == sid
+                    )
+                    or isinstance(e, h2.events.ConnectionTerminated)
+                )
+            )
+            assert isinstance(ended, h2.events.StreamReset), (headers, ended)
+            assert ended.error_code == ErrorCodes.PROTOCOL_ERROR
+        # A good request is served.
+        sid = peer.request("/good")
+        peer.flush()
+        assert await peer.response(sid) == (200, b"ok")
+        peer.close()
+    assert calls == ["/good"]
+
+
+async def test_pseudo_header_in_trailers_resets_the_stream() -> None:
+    app = build_app()
+    async with serve(app) as url:
+        peer = await RawH2.open(port_of(url))
+        peer.conn.config.validate_outbound_headers = False
+        peer.conn.config.normalize_outbound_headers = False
+        sid = peer.request("/echo", "POST", end_stream=False)
+        peer.conn.send_data(sid, b"body")
+        peer.conn.send_headers(sid, [(b":path", b"/x")], end_stream=True)
+        peer.flush()
+        ended = await peer.until(
+            lambda e: (
+                isinstance(e, h2.events.StreamReset | h2.events.StreamEnded) and e.stream_id == sid
+            )
+        )
+        assert isinstance(ended, h2.events.StreamReset)
+        assert ended.error_code == ErrorCodes.PROTOCOL_ERROR
+        sid = peer.request("/")
+        peer.flush()
+        assert await peer.response(sid) == (200, b"hello 2.0")
+        peer.close()

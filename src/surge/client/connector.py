@@ -15,6 +15,7 @@ from typing import Any, cast
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from surge.client.connection.h1 import H1Connection, ResponseSettings
+from surge.client.connection.h2 import AlpnSwitch, H2ClientConnection
 from surge.client.exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -39,29 +40,33 @@ from surge.http.errors import HttpProtocolError
 __all__ = ["BaseConnector", "Connection", "TCPConnector", "UnixConnector"]
 
 
-def _make_ssl_context(verified: bool) -> ssllib.SSLContext:
+def _make_ssl_context(verified: bool, h2: bool = False) -> ssllib.SSLContext:
     if verified:
         ctx = ssllib.create_default_context()
     else:
         ctx = ssllib.SSLContext(ssllib.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssllib.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx.set_alpn_protocols(["h2", "http/1.1"] if h2 else ["http/1.1"])
     return ctx
 
 
-_SSL_CONTEXTS: dict[bool, ssllib.SSLContext] = {}
+_SSL_CONTEXTS: dict[tuple[bool, bool], ssllib.SSLContext] = {}
 
 
-def ssl_context_for(value: Any) -> ssllib.SSLContext:
+def ssl_context_for(value: Any, h2: bool = False) -> ssllib.SSLContext:
     """The SSLContext for an ``ssl=`` value: True/None (verify), False or a
-    :class:`Fingerprint` (don't; the pin is checked after the handshake), a context."""
+    :class:`Fingerprint` (don't; the pin is checked after the handshake), a context.
+    ``h2``: offer HTTP/2 by ALPN (also on a context passed in)."""
     if isinstance(value, ssllib.SSLContext):
+        if h2:
+            # Offered on the caller's context too (ssl has no getter to respect an own list).
+            value.set_alpn_protocols(["h2", "http/1.1"])
         return value
     verified = value is not False and not isinstance(value, Fingerprint)
-    ctx = _SSL_CONTEXTS.get(verified)
+    ctx = _SSL_CONTEXTS.get((verified, h2))
     if ctx is None:
-        ctx = _SSL_CONTEXTS[verified] = _make_ssl_context(verified)
+        ctx = _SSL_CONTEXTS[(verified, h2)] = _make_ssl_context(verified, h2)
     return ctx
 
 
@@ -90,6 +95,7 @@ class TCPConnector(BaseConnector):
         timeout_ceil_threshold: float = 5,
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
+        http2: bool | str = True,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -108,6 +114,10 @@ class TCPConnector(BaseConnector):
         self._resolver = resolver if resolver is not None else DefaultResolver()
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
+        if http2 not in (True, False, "prior_knowledge"):
+            raise ValueError('http2 must be True, False or "prior_knowledge"')
+        # HTTP/2 by ALPN on https (True), also by prior knowledge on http ("prior_knowledge").
+        self._http2 = http2
 
     @property
     def family(self) -> int:
@@ -189,10 +199,25 @@ class TCPConnector(BaseConnector):
             return await self._create_proxy_connection(req, key, timeout, traces)
         host = req.url.raw_host or ""
         port = req.url.port or (443 if req.is_ssl else 80)
-        ssl_ctx = ssl_context_for(key.ssl) if req.is_ssl else None
+        http2 = self._http2
+        ssl_ctx = ssl_context_for(key.ssl, bool(http2)) if req.is_ssl else None
         server_hostname = (req.server_hostname or host.rstrip(".")) if ssl_ctx else None
+        loop = asyncio.get_running_loop()
+        factory: Any = None
+        if ssl_ctx is not None:
+            # Whatever ALPN agreed on is spoken (a context passed in may offer h2 itself).
+            factory = functools.partial(AlpnSwitch, loop)
+        elif ssl_ctx is None and http2 == "prior_knowledge":
+            factory = functools.partial(H2ClientConnection, loop, b"http")
         proto = await self._connect_host(
-            host, port, key, timeout, traces, ssl=ssl_ctx, server_hostname=server_hostname
+            host,
+            port,
+            key,
+            timeout,
+            traces,
+            ssl=ssl_ctx,
+            server_hostname=server_hostname,
+            factory=factory,
         )
         self._check_fingerprint(proto, key)
         return proto
@@ -228,7 +253,7 @@ class TCPConnector(BaseConnector):
         if delay is None or len(attempts) == 1:
             proto, errors = await sequential(attempts)
         else:
-            proto, errors = await race(attempts, delay, H1Connection.close)
+            proto, errors = await race(attempts, delay, _close_loser)
         if proto is not None:
             return proto
         last: BaseException | None = None
@@ -329,6 +354,10 @@ class TCPConnector(BaseConnector):
         proto.transport = cast(asyncio.Transport, tls)
         proto.reused = 0  # the CONNECT exchange is not a request of the origin's
         self._check_fingerprint(proto, key)
+
+
+def _close_loser(proto: Any) -> None:
+    proto.close()
 
 
 _FINAL_ERRORS = (

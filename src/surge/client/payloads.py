@@ -11,6 +11,7 @@ async-iterable payloads are read once, in chunks, never whole into memory.
 from __future__ import annotations
 
 import asyncio
+import enum
 import io
 import json
 import mimetypes
@@ -34,7 +35,9 @@ __all__ = [
     "JsonBytesPayload",
     "JsonPayload",
     "LookupError",
+    "Order",
     "Payload",
+    "PayloadRegistry",
     "StringIOPayload",
     "StringPayload",
     "TextIOPayload",
@@ -370,27 +373,36 @@ def _charset_of(content_type: str) -> str | None:
 _PayloadClass = type["Payload"]
 
 
-class _Registry:
-    """Value type -> payload class; later registrations win over the built-in ones."""
+class Order(enum.StrEnum):
+    """Where a registered payload class is tried: before, among, or after the others."""
+
+    try_first = "try_first"
+    normal = "normal"
+    try_last = "try_last"
+
+
+class PayloadRegistry:
+    """Value type -> payload class; later registrations win over earlier ones of their order."""
 
     def __init__(self) -> None:
-        self._first: list[tuple[_PayloadClass, Any]] = []
-        self._normal: list[tuple[_PayloadClass, Any]] = []
+        self._entries: dict[Order, list[tuple[_PayloadClass, Any]]] = {o: [] for o in Order}
 
-    def register(self, factory: _PayloadClass, kind: Any, *, order: str = "normal") -> None:
-        (self._first if order == "try_first" else self._normal).append((factory, kind))
+    def register(self, factory: _PayloadClass, kind: Any, *, order: str = Order.normal) -> None:
+        self._entries[Order(order)].append((factory, kind))
 
     def get(self, data: Any, *args: Any, **kwargs: Any) -> Payload:
         if isinstance(data, Payload):
             return data
-        for factory, kind in (*self._first, *reversed(self._normal)):
-            if isinstance(data, kind):
-                payload: Payload = factory(data, *args, **kwargs)
-                return payload
+        entries = self._entries
+        for found in (entries[Order.try_first], entries[Order.normal], entries[Order.try_last]):
+            for factory, kind in reversed(found):
+                if isinstance(data, kind):
+                    payload: Payload = factory(data, *args, **kwargs)
+                    return payload
         raise LookupError(f"No payload class for {type(data).__name__!r}")
 
 
-PAYLOAD_REGISTRY = _Registry()
+PAYLOAD_REGISTRY = PayloadRegistry()
 # Checked most specific first (the normal list is searched from its end).
 for _factory, _kind in (
     (AsyncIterablePayload, AsyncIterable),
@@ -410,11 +422,13 @@ def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     return PAYLOAD_REGISTRY.get(data, *args, **kwargs)
 
 
-def payload_type(type: Any, *, order: str = "normal") -> Callable[[_PayloadClass], _PayloadClass]:
-    """Class decorator registering a payload class for values of ``type``."""
+class payload_type:
+    """``@payload_type(MyType)``: register the decorated payload class for ``MyType`` values."""
 
-    def register(factory: _PayloadClass) -> _PayloadClass:
-        PAYLOAD_REGISTRY.register(factory, type, order=order)
+    def __init__(self, type: Any, *, order: str = Order.normal) -> None:
+        self.type = type
+        self.order = order
+
+    def __call__(self, factory: _PayloadClass) -> _PayloadClass:
+        PAYLOAD_REGISTRY.register(factory, self.type, order=self.order)
         return factory
-
-    return register

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from surge.client.connection.h1 import H1Connection
+from surge.client.connection.h2 import AlpnSwitch, H2ClientConnection, H2Stream
 from surge.client.exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorSSLError,
@@ -36,12 +37,10 @@ class Connection:
 
     __slots__ = ("_connector", "key", "protocol")
 
-    def __init__(
-        self, connector: BaseConnector, key: ConnectionKey, protocol: H1Connection
-    ) -> None:
+    def __init__(self, connector: BaseConnector, key: ConnectionKey, protocol: Any) -> None:
         self._connector = connector
         self.key = key
-        self.protocol: H1Connection | None = protocol
+        self.protocol: Any = protocol  # H1Connection, or an H2Stream of a shared connection
         protocol.on_complete = self._on_complete
 
     def __repr__(self) -> str:
@@ -106,6 +105,12 @@ class BaseConnector:
         self._cleanup_closed_period = 2.0
         self._closing: list[tuple[H1Connection, float]] = []
         self._closing_handle: asyncio.TimerHandle | None = None
+        # HTTP/2: False, True (ALPN on https) or "prior_knowledge" (also on http); shared
+        # connections per key, and the first connection being made for a key that may
+        # turn out HTTP/2 (requests meanwhile wait for it rather than open their own).
+        self._http2: bool | str = False
+        self._h2: dict[ConnectionKey, list[H2ClientConnection]] = {}
+        self._h2_pending: dict[ConnectionKey, asyncio.Future[None]] = {}
 
     # properties ----------------------------------------------------------------------------
 
@@ -155,12 +160,26 @@ class BaseConnector:
         if self._closed:
             raise RuntimeError("Connector is closed.")
         key = self._key(req)
+        if (self._http2 or self._h2) and not fresh:
+            stream = await self._h2_stream(key)
+            if stream is not None:
+                if traces:
+                    for trace in traces:
+                        await trace.send_connection_reuseconn()
+                return Connection(self, key, stream)
         if not self._has_room(key):
             await self._wait_for_room(key, traces or ())
+            if self._h2 and not fresh:
+                stream = await self._h2_stream(key)  # a stream came free meanwhile
+                if stream is not None:
+                    return Connection(self, key, stream)
         self._acquired_total += 1
         self._acquired[key] = self._acquired.get(key, 0) + 1
+        pending = None
+        if self._may_h2(req) and key not in self._h2_pending:
+            pending = self._h2_pending[key] = asyncio.get_running_loop().create_future()
         try:
-            proto = None if fresh else self._take_pooled(key)
+            proto: Any = None if fresh else self._take_pooled(key)
             if proto is None:
                 if traces:
                     for trace in traces:
@@ -176,7 +195,46 @@ class BaseConnector:
         except BaseException:
             self._unreserve(key)
             raise
+        finally:
+            if pending is not None:
+                del self._h2_pending[key]
+                pending.set_result(None)
+        if isinstance(proto, H2ClientConnection):
+            # The acquisition now belongs to the shared connection, until it closes.
+            self._h2.setdefault(key, []).append(proto)
+            proto.on_closed = lambda conn: self._h2_closed(key, conn)
+            proto.on_stream_free = self._wake_waiter
+            proto.idle_timeout = self._keepalive_timeout
+            return Connection(self, key, proto.open_stream())
         return Connection(self, key, proto)
+
+    def _may_h2(self, req: ClientRequest) -> bool:
+        http2 = self._http2
+        return bool(http2) and req.proxy is None and (req.is_ssl or http2 == "prior_knowledge")
+
+    async def _h2_stream(self, key: ConnectionKey) -> H2Stream | None:
+        """A stream on a shared HTTP/2 connection with room, if there is one (waiting for a
+        first connection to the same origin that may be HTTP/2)."""
+        while True:
+            for conn in self._h2.get(key, ()):
+                if conn.has_room:
+                    return conn.open_stream()
+            pending = self._h2_pending.get(key)
+            if pending is None:
+                return None
+            await asyncio.shield(pending)
+
+    def _h2_has_room(self, key: ConnectionKey) -> bool:
+        return any(conn.has_room for conn in self._h2.get(key, ()))
+
+    def _h2_closed(self, key: ConnectionKey, conn: H2ClientConnection) -> None:
+        conns = self._h2.get(key)
+        if conns is not None and conn in conns:
+            conns.remove(conn)
+            if not conns:
+                del self._h2[key]
+        self._all.discard(conn)
+        self._unreserve(key)
 
     def pool_key(self, req: ClientRequest) -> ConnectionKey:
         """The key of the pool ``req``'s connection comes from."""
@@ -191,6 +249,10 @@ class BaseConnector:
             return None
         if key is None:
             key = self._key(req)
+        if self._h2:
+            for conn in self._h2.get(key, ()):
+                if conn.has_room:
+                    return Connection(self, key, conn.open_stream())
         if key not in self._pool or not self._has_room(key):
             return None
         proto = self._take_pooled(key)
@@ -203,7 +265,7 @@ class BaseConnector:
     async def _wait_for_room(self, key: ConnectionKey, traces: Sequence[Trace]) -> None:
         for trace in traces:
             await trace.send_connection_queued_start()
-        while not self._has_room(key):
+        while not self._has_room(key) and not (self._h2 and self._h2_has_room(key)):
             waiter = asyncio.get_running_loop().create_future()
             entry = (key, waiter)
             self._waiters.append(entry)
@@ -257,12 +319,16 @@ class BaseConnector:
             key, waiter = entry
             if waiter.done():
                 continue
-            if self._has_room(key):
+            if self._has_room(key) or (self._h2 and self._h2_has_room(key)):
                 self._waiters.remove(entry)
                 waiter.set_result(None)
                 return
 
-    def _release(self, key: ConnectionKey, proto: H1Connection, reusable: bool) -> None:
+    def _release(self, key: ConnectionKey, proto: Any, reusable: bool) -> None:
+        if type(proto) is H2Stream:
+            if not reusable:
+                proto.close()  # resets the stream if it still runs; the connection stays
+            return
         self._unreserve(key)
         if not reusable or self._force_close or self._closed or proto.closed:
             self._close_proto(proto)
@@ -368,13 +434,20 @@ class BaseConnector:
         raise NotImplementedError
 
     async def _open(
-        self, key: ConnectionKey, timeout: ClientTimeout | None, opener: Any, **kwargs: Any
+        self,
+        key: ConnectionKey,
+        timeout: ClientTimeout | None,
+        opener: Any,
+        factory: Any = None,
+        **kwargs: Any,
     ) -> H1Connection:
         loop = asyncio.get_running_loop()
         sock_connect = timeout.sock_connect if timeout is not None else None
+        if factory is None:
+            factory = lambda: H1Connection(loop)  # noqa: E731
         try:
             async with asyncio.timeout(sock_connect):
-                _, proto = await opener(lambda: H1Connection(loop), **kwargs)
+                _, proto = await opener(factory, **kwargs)
         except TimeoutError:
             raise ConnectionTimeoutError(
                 f"Connection timeout to host {key.host}:{key.port}"
@@ -383,5 +456,7 @@ class BaseConnector:
             raise ClientConnectorCertificateError(key, exc) from exc
         except ssllib.SSLError as exc:
             raise ClientConnectorSSLError(key, exc) from exc
-        assert isinstance(proto, H1Connection)
-        return proto
+        if isinstance(proto, AlpnSwitch):
+            proto = proto.chosen
+        assert isinstance(proto, H1Connection | H2ClientConnection)
+        return proto  # type: ignore[return-value]

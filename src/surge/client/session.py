@@ -79,7 +79,9 @@ class ClientSession:
 
     Beyond aiohttp: ``retry=RetryOptions(...)`` retries idempotent requests on connection
     errors and 429/5xx answers; ``on_upload_progress``/``on_download_progress`` are called
-    with ``(bytes_so_far, total_or_None)``.
+    with ``(bytes_so_far, total_or_None)``. HTTP/2 is negotiated by ALPN on https URLs
+    (``http2=False`` turns it off; ``http2="prior_knowledge"`` uses it on http URLs too);
+    concurrent requests to one origin then share a connection as streams.
     """
 
     _connector: BaseConnector | None = None  # so __del__ works when __init__ failed
@@ -116,6 +118,7 @@ class ClientSession:
         retry: RetryOptions | None = None,
         on_upload_progress: Progress | None = None,
         on_download_progress: Progress | None = None,
+        http2: bool | str | None = None,
         **unsupported: Any,
     ) -> None:
         if unsupported:
@@ -132,6 +135,12 @@ class ClientSession:
         if cookies is not None:
             self._cookie_jar.update_cookies(cookies)
         self._connector = connector if connector is not None else TCPConnector()
+        if http2 is not None:
+            # HTTP/2 by ALPN on https (True, the default), by prior knowledge also on
+            # http ("prior_knowledge"), or never (False); set on the session's connector.
+            if http2 not in (True, False, "prior_knowledge"):
+                raise ValueError('http2 must be True, False or "prior_knowledge"')
+            self._connector._http2 = http2
         self._connector_owner = connector_owner
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
         self._base_headers = self._build_base_headers()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_forwarded", "parse_mimetype_params", "parse_range"]
+__all__ = ["parse_forwarded", "parse_mimetype_params", "parse_range", "raw_header"]
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
@@ -66,3 +66,13 @@ def parse_range(raw: str | None) -> slice:
             raise ValueError("start cannot be after end")
         end += 1
     return slice(start, end, 1)
+
+
+def raw_header(headers: list[tuple[bytes, bytes]], lowered_name: bytes) -> str | None:
+    """The first value of a header from raw ``(name, value)`` pairs, so that hot paths need
+    not build a headers mapping. ``lowered_name`` is the lower-case name."""
+    size = len(lowered_name)
+    for name, value in headers:
+        if len(name) == size and name.lower() == lowered_name:
+            return value.decode("latin-1")
+    return None

@@ -25,6 +25,7 @@ from surge.http.content.compression import (
     make_compressor,
 )
 from surge.http.h1.writer import status_reason
+from surge.http.headers import raw_header
 from surge.util.jsonfast import dumps as fast_dumps
 
 if TYPE_CHECKING:
@@ -417,7 +418,7 @@ class StreamResponse(MutableMapping[str, Any]):
         force = self._compression_force
         if force is None:
             _add_vary(headers)
-            coding = choose_coding(request.headers.get("Accept-Encoding"))
+            coding = choose_coding(raw_header(request._head.headers, b"accept-encoding"))
             if coding is None:
                 return body
         elif force is ContentCoding.identity:
@@ -451,7 +452,7 @@ class StreamResponse(MutableMapping[str, Any]):
         if "Content-Range" in headers:
             return
         _add_vary(headers)
-        coding = choose_coding(request.headers.get("Accept-Encoding"))
+        coding = choose_coding(raw_header(request._head.headers, b"accept-encoding"))
         if coding is not None:
             self._compression = True
             self._compression_force = ContentCoding(coding)

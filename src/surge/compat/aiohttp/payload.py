@@ -15,7 +15,7 @@ from surge import (
     get_payload,
     payload_type,
 )
-from surge.compat.payloads import (
+from surge.client.payloads import (
     JsonBytesPayload,
     LookupError,
     Order,

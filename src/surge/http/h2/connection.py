@@ -21,10 +21,11 @@ from collections.abc import Iterable
 
 import h2.events as ev
 from h2.config import H2Configuration
-from h2.connection import ConnectionState, H2Connection
+from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
+from h2.utilities import HeaderValidationFlags, validate_headers
 from hyperframe.frame import GoAwayFrame
 
 from surge.http.h1.parser import RequestHead
@@ -38,6 +39,8 @@ from surge.http.h2.events import (
     StreamWritable,
     TrailersReceived,
 )
+from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
+from surge.http.h2.lean import LeanH2Connection
 from surge.http.h2.settings import H2Limits, TokenBucket
 from surge.http.h2.upgrade import PREFACE
 from surge.http.version import HttpVersion20
@@ -65,19 +68,26 @@ class H2ServerConnection:
     def __init__(self, limits: H2Limits | None = None) -> None:
         limits = limits or H2Limits()
         self.limits = limits
-        conn = H2Connection(
+        conn = LeanH2Connection(
             H2Configuration(
                 client_side=False,
                 header_encoding=None,
                 # Our response headers are built lowercase and hop-by-hop free already.
                 validate_outbound_headers=False,
                 normalize_outbound_headers=False,
+                # Inbound headers are validated by h2's own validator in _translate, once
+                # per distinct header list (see _valid_request_headers).
+                validate_inbound_headers=False,
             )
         )
         conn.local_settings = Settings(client=False, initial_values=limits.local_settings())
         # Bounded from the first frame on, not only once the peer acknowledges our SETTINGS.
         conn.decoder.max_header_list_size = limits.max_header_list_size
         conn.max_inbound_frame_size = limits.max_frame_size
+        # Repeated header blocks (the common case: the same request again, the same response
+        # head) are coded once per dynamic-table state; see hpack_memo.
+        conn.decoder = MemoDecoder(conn.decoder)  # type: ignore[assignment]
+        conn.encoder = MemoEncoder(conn.encoder)  # type: ignore[assignment]
         self._conn = conn
         self._outboxes: dict[int, _Outbox] = {}
         self._open_bodies: set[int] = set()
@@ -88,6 +98,7 @@ class H2ServerConnection:
         self._preface_check: bytes | None = b""
         self._goaway_last: int | None = None  # set once a graceful GOAWAY is out
         self._extra_out = b""
+        self._valid_heads: set[tuple[tuple[bytes, bytes], ...]] = set()
 
     # set-up ----------------------------------------------------------------------------------
 
@@ -167,6 +178,9 @@ class H2ServerConnection:
                 assert event.stream_id is not None and event.headers is not None
                 sid = event.stream_id
                 end = event.stream_ended is not None
+                if not self._valid_request_headers(event.headers):
+                    self.reset(sid, ErrorCodes.PROTOCOL_ERROR)  # malformed: a stream error
+                    continue
                 head = request_head(event.headers, end)
                 if self._goaway_last is not None and sid > self._goaway_last:
                     self.reset(sid, ErrorCodes.REFUSED_STREAM)  # after our GOAWAY
@@ -190,7 +204,12 @@ class H2ServerConnection:
                     out.append(RequestEnded(sid))
             elif isinstance(event, ev.TrailersReceived):
                 assert event.stream_id is not None
-                out.append(TrailersReceived(event.stream_id, list(event.headers or ())))
+                trailers = list(event.headers or ())
+                if not _valid(trailers, _TRAILER_FLAGS):
+                    self.reset(event.stream_id, ErrorCodes.PROTOCOL_ERROR)
+                    out.append(StreamReset(event.stream_id, ErrorCodes.PROTOCOL_ERROR))
+                    continue
+                out.append(TrailersReceived(event.stream_id, trailers))
             elif isinstance(event, ev.StreamReset):
                 sid = event.stream_id or 0
                 self._open_bodies.discard(sid)
@@ -215,6 +234,22 @@ class H2ServerConnection:
                 if self._flush(sid):
                     out.append(StreamWritable(sid))
         return out
+
+    def _valid_request_headers(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """h2's validation of a request header list (RFC 9113 section 8.2 and 8.3); a list
+        that passed once on this connection is not checked again (a peer repeating a request
+        sends the same list, which the memoised HPACK decoder hands back)."""
+        key = tuple(headers)
+        seen = self._valid_heads
+        if key in seen:
+            return True
+        if not _valid(key, _REQUEST_FLAGS):
+            return False
+        if len(key) <= _MAX_VALID_FIELDS:  # bounded: a few short lists per connection
+            if len(seen) >= _MAX_VALID_HEADS:
+                seen.clear()
+            seen.add(key)
+        return True
 
     def _calm_down(self, out: list[H2Event]) -> list[H2Event]:
         self.close(ErrorCodes.ENHANCE_YOUR_CALM)
@@ -241,8 +276,17 @@ class H2ServerConnection:
         of bytes still buffered for the stream."""
         box = self._outboxes.get(stream_id)
         if box is None:
-            if not data and end_stream:
-                self._conn.end_stream(stream_id)
+            conn = self._conn
+            size = len(data)
+            if not size:
+                if end_stream:
+                    conn.end_stream(stream_id)
+                return 0
+            if size <= conn.max_outbound_frame_size and size <= conn.local_flow_control_window(
+                stream_id
+            ):
+                # Fits the window in one frame (the usual small response): no outbox.
+                conn.send_data(stream_id, data, end_stream=end_stream)
                 return 0
             box = self._outboxes[stream_id] = _Outbox()
         if data:
@@ -329,6 +373,19 @@ class H2ServerConnection:
 
 
 _CONNECTION_HEADERS = frozenset({b"connection", b"keep-alive", b"proxy-connection"})
+_REQUEST_FLAGS = HeaderValidationFlags(False, False, False, False)
+_TRAILER_FLAGS = HeaderValidationFlags(False, True, False, False)
+_MAX_VALID_HEADS = 16
+_MAX_VALID_FIELDS = 64
+
+
+def _valid(headers: Iterable[tuple[bytes, bytes]], flags: HeaderValidationFlags) -> bool:
+    try:
+        for _ in validate_headers(headers, flags):
+            pass
+    except ProtocolError:
+        return False
+    return True
 
 
 def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:

@@ -21,7 +21,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from h2.errors import ErrorCodes
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict
 
 from surge.http.h1.parser import RequestHead
 from surge.http.h2.connection import H2ServerConnection
@@ -47,8 +47,21 @@ __all__ = ["H2ServerProtocol", "H2Stream"]
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 )
-_DATE = istr("Date")
-_CONTENT_LENGTH = istr("Content-Length")
+_STATUS = {code: str(code).encode("ascii") for code in (200, 201, 204, 301, 302, 304, 400, 404)}
+# Response header names as HTTP/2 wants them (lowercase bytes; b"" for hop-by-hop ones),
+# computed once per distinct name.
+_NAMES: dict[str, bytes] = {}
+_NAMES_MAX = 512
+
+
+def _field_name(name: str) -> bytes:
+    lname = name.lower()
+    encoded = b"" if lname in _HOP_BY_HOP else lname.encode("latin-1")
+    if len(_NAMES) < _NAMES_MAX:
+        _NAMES[name] = encoded
+    return encoded
+
+
 # A writer waits while more than this is buffered for its stream.
 _HIGH_WATER = 2**16
 
@@ -175,15 +188,23 @@ class H2Stream:
             raise ConnectionResetError("Response head already sent")
         no_body = status in (204, 304) or status < 200
         head_only = no_body or request._head.method == "HEAD"
-        fields = [(b":status", str(status).encode("ascii"))]
+        fields = [(b":status", _STATUS.get(status) or str(status).encode("ascii"))]
+        has_date = has_length = False
+        names = _NAMES
         for name, value in headers.items():
-            lname = name.lower()
-            if lname in _HOP_BY_HOP:
-                continue
-            fields.append((lname.encode("latin-1"), value.encode("utf-8")))
-        if _DATE not in headers:
+            lname = names.get(name)
+            if lname is None:
+                lname = _field_name(name)
+            if not lname:
+                continue  # hop-by-hop
+            if lname == b"date":
+                has_date = True
+            elif lname == b"content-length":
+                has_length = True
+            fields.append((lname, value.encode("utf-8")))
+        if not has_date:
             fields.append((b"date", self._proto._server.date_line[6:-2]))  # b"Date: ...\r\n"
-        if body is not None and not no_body and _CONTENT_LENGTH not in headers:
+        if body is not None and not no_body and not has_length:
             fields.append((b"content-length", str(len(body)).encode("ascii")))
         core = self._proto._core
         self._headers_sent = True
@@ -194,11 +215,11 @@ class H2Stream:
         elif body is not None:
             self._eof_sent = True
             core.send_headers(self.stream_id, fields)
-            core.send_data(self.stream_id, body, end_stream=True)
+            if core.send_data(self.stream_id, body, end_stream=True):
+                self._progress = self._loop.time()  # the stall clock starts with the backlog
         else:
             core.send_headers(self.stream_id, fields)
-        self._progress = self._loop.time()
-        self._proto._flush()
+        self._proto._flush(len(body) if body else 0)
 
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
         if self.closed or self._proto.transport is None:
@@ -209,7 +230,7 @@ class H2Stream:
         if not core.buffered(self.stream_id):
             self._progress = self._loop.time()  # the stall clock starts with the backlog
         buffered = core.send_data(self.stream_id, data)
-        self._proto._flush()
+        self._proto._flush(len(data))
         if buffered <= _HIGH_WATER and not self._proto._paused_writing:
             return READY
         waiter = self._drain_waiter
@@ -224,7 +245,7 @@ class H2Stream:
         if self.closed or self._proto.transport is None:
             return
         self._proto._core.send_data(self.stream_id, data, end_stream=True)
-        self._proto._flush()
+        self._proto._flush(len(data))
 
     async def drain(self) -> None:
         if self.closed:
@@ -284,6 +305,8 @@ class H2ServerProtocol(asyncio.Protocol):
         self._last_activity = 0.0
         self._upgrading = False
         self._lingering = False
+        self._flush_pending = False
+        self._unflushed = 0
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
@@ -293,7 +316,7 @@ class H2ServerProtocol(asyncio.Protocol):
         if not self._upgrading:
             self._core.initiate()
         self._last_activity = self._loop.time()
-        self._flush()
+        self._write_out()
         self._arm_timer()
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -354,13 +377,13 @@ class H2ServerProtocol(asyncio.Protocol):
                     if self._server.handler_cancellation and stream.task is not None:
                         stream.task.cancel()
             elif type(event) is ConnectionEnded:
-                self._flush()
+                self._write_out()
                 self._abort_all()
                 return
         for stream in started:
             if not stream.closed:  # opened and reset in one read: never start its handler
                 stream.task = self._loop.create_task(self._serve_stream(stream))
-        self._flush()
+        self._write_out()
 
     # streams ---------------------------------------------------------------------------------
 
@@ -447,7 +470,25 @@ class H2ServerProtocol(asyncio.Protocol):
 
     # output and lifecycle --------------------------------------------------------------------
 
-    def _flush(self) -> None:
+    def _flush(self, size: int = 0) -> None:
+        """Send what the core has queued, once per loop iteration: the responses of all the
+        streams that finished in this iteration leave in one ``transport.write``.
+
+        ``size`` counts body bytes queued; past _HIGH_WATER they go out at once, so a writer
+        that never yields to the loop still meets the transport's flow control.
+        """
+        if size:
+            self._unflushed += size
+            if self._unflushed > _HIGH_WATER:
+                self._write_out()
+                return
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_soon(self._write_out)
+
+    def _write_out(self) -> None:
+        self._flush_pending = False
+        self._unflushed = 0
         data = self._core.data_to_send()
         if data and self.transport is not None:
             self.transport.write(data)
@@ -455,6 +496,7 @@ class H2ServerProtocol(asyncio.Protocol):
     def _maybe_close(self) -> None:
         transport = self.transport
         if self._goaway_sent and not self._streams and transport is not None:
+            self._write_out()
             # Half-close and wait for the peer's EOF (or lingering_time): closing with its
             # frames still unread would reset the connection and could destroy our last ones.
             if self._lingering or not transport.can_write_eof():
@@ -472,6 +514,7 @@ class H2ServerProtocol(asyncio.Protocol):
             stream._lost("Connection closed")
         self._streams.clear()
         if self.transport is not None:
+            self._write_out()
             self.transport.close()
 
     def close_idle(self) -> bool:
@@ -479,7 +522,7 @@ class H2ServerProtocol(asyncio.Protocol):
         if not self._goaway_sent:
             self._goaway_sent = True
             self._core.goaway()
-            self._flush()
+            self._write_out()
         if not self._streams:
             self._close()
             return True
@@ -490,6 +533,7 @@ class H2ServerProtocol(asyncio.Protocol):
             if stream.task is not None:
                 stream.task.cancel()
         if self.transport is not None:
+            self._write_out()
             self.transport.close()
 
     # timeouts --------------------------------------------------------------------------------
