@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from surge.client.connection.h1 import H1Connection
+from surge.client.connection.h1 import H1Connection, ResponseSettings
 from surge.client.connection.h2 import AlpnSwitch, H2ClientConnection
 from surge.client.exceptions import (
     ClientConnectorCertificateError,
@@ -310,17 +310,11 @@ class TCPConnector(BaseConnector):
         host = req.url.raw_host or ""
         port = req.url.port or 443
         head = connect_head(host, port, req.proxy_auth, req.proxy_headers)
-        waiter = proto.start(
-            head,
-            head_request=True,  # a 2xx to CONNECT has no body: the tunnel starts after the head
-            max_line_size=8190,
-            max_field_size=8190,
-            max_headers=128,
-            read_bufsize=2**16,
-            auto_decompress=False,
-            max_decompressed=0,
-            sock_read=timeout.sock_read if timeout is not None else None,
+        settings = ResponseSettings(
+            auto_decompress=False, sock_read=timeout.sock_read if timeout is not None else None
         )
+        # head_request: a 2xx to CONNECT has no body; the tunnel starts after the head.
+        waiter = proto.start(head, True, settings)
         try:
             rhead, _ = await waiter
         except HttpProtocolError as err:

@@ -4,7 +4,7 @@ one-shot ``surge.request()``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -21,29 +21,58 @@ __all__ = ["_RequestContextManager", "_SessionRequestContextManager", "request"]
 
 class _RequestContextManager:
     """What ``session.get()`` returns: awaitable, and an async context manager that
-    releases the response on exit."""
+    releases the response on exit.
 
-    __slots__ = ("_coro", "_resp")
+    A *direct* one (``direct=True``) wraps a coroutine that stores its response on the
+    manager itself, so entering needs no coroutine of its own; exiting never needs one.
+    """
 
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
+    __slots__ = ("_coro", "_direct", "_resp")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, ClientResponse] | None, direct: bool = False
+    ) -> None:
         self._coro = coro
+        self._direct = direct
         self._resp: ClientResponse | None = None
 
     def __await__(self) -> Generator[Any, None, ClientResponse]:
+        assert self._coro is not None
         return self._coro.__await__()
 
-    async def __aenter__(self) -> ClientResponse:
+    def __aenter__(self) -> Awaitable[ClientResponse]:
+        assert self._coro is not None
+        if self._direct:
+            return self._coro
+        return self._enter()
+
+    async def _enter(self) -> ClientResponse:
+        assert self._coro is not None
         self._resp = await self._coro
         return self._resp
 
-    async def __aexit__(
+    def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
+    ) -> Awaitable[None]:
         assert self._resp is not None
         self._resp.release()
+        return _DONE
+
+
+class _Done:
+    """An awaitable that is already complete (``__aexit__`` has nothing to wait for)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that never suspends
+
+
+_DONE = _Done()
 
 
 class _SessionRequestContextManager:

@@ -24,18 +24,22 @@ async def run_hops(
     retry_options: RetryOptions | None,
     traces: Sequence[Trace],
     env_proxy: bool,
+    first: ClientResponse | None = None,
 ) -> tuple[ClientResponse, list[ClientResponse]]:
     """Send the requests the redirect policy yields until it accepts a response; returns
-    the final response and the redirects before it (released)."""
+    the final response and the redirects before it (released). ``first`` is the response
+    to the policy's first request when that was already sent."""
     history: list[ClientResponse] = []
     current = next(policy)
+    resp = first
     while True:
-        if env_proxy:
-            current.proxy, current.proxy_auth = proxy_from_env(current.url) or (None, None)
-        if retry_options is None:
-            resp = await handler(current)
-        else:
-            resp = await send_with_retry(handler, current, retry_options)
+        if resp is None:
+            if env_proxy:
+                current.proxy, current.proxy_auth = proxy_from_env(current.url) or (None, None)
+            if retry_options is None:
+                resp = await handler(current)
+            else:
+                resp = await send_with_retry(handler, current, retry_options)
         try:
             current = policy.send(resp)
         except StopIteration:
@@ -50,6 +54,7 @@ async def run_hops(
                 )
         resp.release()
         history.append(resp)
+        resp = None
 
 
 async def send_with_retry(

@@ -14,17 +14,17 @@ from typing import Any
 
 from multidict import CIMultiDict, istr
 
-from surge.client.connection.h1 import H1Connection, ResponseStart
+from surge.client.connection.h1 import H1Connection, ResponseSettings, ResponseStart
 from surge.client.connector import BaseConnector, Connection
-from surge.client.cookiejar import AbstractCookieJar, CookieJar
+from surge.client.cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
 from surge.client.exceptions import (
     ClientResponseError,
     ConnectionTimeoutError,
     ServerDisconnectedError,
     ServerTimeoutError,
 )
-from surge.client.payload import Payload
-from surge.client.request import ClientRequest
+from surge.client.payload import EMPTY, Payload
+from surge.client.request import NO_LENGTH_METHODS, ClientRequest
 from surge.client.response import ClientResponse
 from surge.client.timeouts import ClientTimeout
 from surge.client.tracing import Trace
@@ -35,25 +35,11 @@ __all__ = ["Progress", "SendOptions", "send_request"]
 Progress = Callable[[int, int | None], Any]
 
 
-class SendOptions:
-    """The settings of one ``session.request()`` call, shared by all of its hops."""
+class SendOptions(ResponseSettings):
+    """The settings of one ``session.request()`` call, shared by all of its hops (and, for
+    calls without per-call options, by all such calls of a session)."""
 
-    __slots__ = (
-        "auto_decompress",
-        "cookies",
-        "deadline",
-        "download_progress",
-        "max_decompressed",
-        "max_field",
-        "max_headers",
-        "max_line",
-        "read_bufsize",
-        "read_until_eof",
-        "skip",
-        "timeout",
-        "traces",
-        "upload_progress",
-    )
+    __slots__ = ("cookies", "skip", "timeout", "traces", "upload_progress")
 
     def __init__(
         self,
@@ -68,25 +54,26 @@ class SendOptions:
         read_until_eof: bool,
         max_decompressed: int,
         timeout: ClientTimeout,
-        deadline: float | None,
         traces: Sequence[Trace],
         upload_progress: Progress | None,
         download_progress: Progress | None,
     ) -> None:
+        super().__init__(
+            max_line=max_line,
+            max_field=max_field,
+            max_headers=max_headers,
+            read_bufsize=read_bufsize,
+            auto_decompress=auto_decompress,
+            max_decompressed=max_decompressed,
+            read_until_eof=read_until_eof,
+            sock_read=timeout.sock_read,
+            download_progress=download_progress,
+        )
         self.skip = skip
         self.cookies = cookies
-        self.read_bufsize = read_bufsize
-        self.auto_decompress = auto_decompress
-        self.max_line = max_line
-        self.max_field = max_field
-        self.max_headers = max_headers
-        self.read_until_eof = read_until_eof
-        self.max_decompressed = max_decompressed
         self.timeout = timeout
-        self.deadline = deadline
         self.traces = traces
         self.upload_progress = upload_progress
-        self.download_progress = download_progress
 
 
 def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
@@ -106,19 +93,40 @@ def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
     return "; ".join(f"{m.key}={m.value}" for m in cookies.values())
 
 
+def _is_plain(req: ClientRequest, opts: SendOptions) -> bool:
+    """Whether ``req`` (with a plain target) may go out with exactly the cached head: no
+    body, auth, cookies, proxy or per-call TLS settings, nothing observing the upload (the
+    jar's cookies are checked apart)."""
+    return (
+        req.payload is EMPTY
+        and req.auth is None
+        and req.proxy is None
+        and req.ssl is True
+        and req.server_hostname is None
+        and not req.compress
+        and not req.chunked
+        and req.method in NO_LENGTH_METHODS
+        and opts.cookies is None
+        and not opts.traces
+        and opts.upload_progress is None
+    )
+
+
 def _finish_headers(req: ClientRequest, jar: AbstractCookieJar, opts: SendOptions) -> None:
-    headers = req.headers
-    if "Host" not in headers and "Host" not in opts.skip:
+    # A plain target's cached block has Host; the headers are only built when something
+    # is to be added to them.
+    if not req.has_host() and "Host" not in opts.skip:
         # Host goes first, as RFC 9112 recommends.
         fresh: CIMultiDict[str] = CIMultiDict(Host=req.host_header())
-        fresh.extend(headers)
-        req.headers = headers = fresh
-    if req.auth is not None and "Authorization" not in headers:
-        headers["Authorization"] = req.auth.encode()
+        fresh.extend(req.headers)
+        req.headers = fresh
+    if req.auth is not None and "Authorization" not in req.headers:
+        req.headers["Authorization"] = req.auth.encode()
     cookie = cookie_header(jar, req.url, opts.cookies)
     if cookie is not None:
-        headers["Cookie"] = cookie
+        req.headers["Cookie"] = cookie
     if req.proxy is not None and not req.is_ssl:
+        headers = req.headers
         if req.proxy_auth is not None and "Proxy-Authorization" not in headers:
             headers["Proxy-Authorization"] = req.proxy_auth.encode()
         if req.proxy_headers:
@@ -126,33 +134,66 @@ def _finish_headers(req: ClientRequest, jar: AbstractCookieJar, opts: SendOption
 
 
 async def send_request(
-    connector: BaseConnector, jar: AbstractCookieJar, req: ClientRequest
+    connector: BaseConnector, jar: AbstractCookieJar, req: ClientRequest, checked: bool = False
 ) -> ClientResponse:
-    """Send ``req`` (one hop) and return its response, the body still on the wire."""
+    """Send ``req`` (one hop) and return its response, the body still on the wire.
+
+    ``checked``: the caller knows that ``req`` passes :func:`_is_plain`."""
     opts: SendOptions = req.options
-    _finish_headers(req, jar, opts)
-    payload = req.payload
-    if payload.stream is not None and (opts.traces or opts.upload_progress is not None):
-        req.payload = Payload(
-            stream=_observed(payload.stream, req, opts, payload.size),
-            size=payload.size,
-            content_type=payload.content_type,
+    plain = req.plain_target
+    key = None
+    if (
+        plain is not None
+        and (checked or _is_plain(req, opts))
+        and (type(jar) is DummyCookieJar or (type(jar) is CookieJar and jar.empty))
+    ):
+        # Nothing to add to the session's headers: the cached head goes as it is.
+        head: bytes = plain.head(req.method)
+        body: bytes | None = None
+        stream: AsyncIterator[bytes] | None = None
+        if plain.key is None:
+            plain.key = connector.pool_key(req)
+        key = plain.key
+        simple = True
+    else:
+        _finish_headers(req, jar, opts)
+        payload = req.payload
+        if payload.stream is not None and (opts.traces or opts.upload_progress is not None):
+            req.payload = Payload(
+                stream=_observed(payload.stream, req, opts, payload.size),
+                size=payload.size,
+                content_type=payload.content_type,
+            )
+        head, body, stream = req.serialize_head()
+        # Nothing between the head and the response but the wait: no exchange coroutine.
+        simple = (
+            stream is None
+            and not opts.traces
+            and opts.upload_progress is None
+            and not req.expect100
         )
-    head, body, stream = req.serialize_head()
     traces = opts.traces
-    retry_ok = req.idempotent and req.payload.replayable
     attempt = 0
     while True:
-        conn = None if attempt or traces else connector.connect_pooled(req)
+        conn = None if attempt or traces else connector.connect_pooled(req, key)
         if conn is None:
             conn = await _connect(connector, req, opts, attempt > 0)
         proto = conn.protocol
         assert proto is not None
         reused = proto.reused > 0
         try:
-            rhead, content = await _exchange(proto, req, head, body, stream, opts)
+            if simple:
+                rhead, content = await proto.start(
+                    head + body if body is not None else head,
+                    req.method == "HEAD",
+                    opts,
+                    req.deadline,
+                )
+            else:
+                rhead, content = await _exchange(proto, req, head, body, stream, opts)
         except ServerDisconnectedError:
             conn.close()
+            retry_ok = req.idempotent and req.payload.replayable
             if reused and retry_ok and attempt == 0 and not proto.got_bytes:
                 attempt += 1
                 continue
@@ -179,10 +220,8 @@ async def send_request(
     )
     if traces:
         resp._traces = traces
-    for name, _ in rhead.headers:
-        if len(name) == 10 and name.lower() == b"set-cookie":
-            jar.update_cookies(resp.cookies, resp.url)
-            break
+    if rhead.set_cookie:
+        jar.update_cookies(resp.cookies, resp.url)
     return resp
 
 
@@ -192,8 +231,8 @@ async def _connect(
     tm = opts.timeout
     loop = asyncio.get_running_loop()
     when = loop.time() + tm.connect if tm.connect is not None else None
-    if opts.deadline is not None and (when is None or opts.deadline < when):
-        when = opts.deadline
+    if req.deadline is not None and (when is None or req.deadline < when):
+        when = req.deadline
     try:
         async with asyncio.timeout_at(when):
             return await connector.connect(req, opts.traces, tm, fresh=fresh)
@@ -228,21 +267,7 @@ async def _exchange(
 ) -> ResponseStart:
     expect = req.expect100 and (body is not None or stream is not None)
     first = head + body if body is not None and not expect else head
-    waiter = proto.start(
-        first,
-        head_request=req.method == "HEAD",
-        max_line_size=opts.max_line,
-        max_field_size=opts.max_field,
-        max_headers=opts.max_headers,
-        read_bufsize=opts.read_bufsize,
-        auto_decompress=opts.auto_decompress,
-        max_decompressed=opts.max_decompressed,
-        sock_read=opts.timeout.sock_read,
-        expect_continue=expect,
-        read_until_eof=opts.read_until_eof,
-        download_progress=opts.download_progress,
-        deadline=opts.deadline,
-    )
+    waiter = proto.start(first, req.method == "HEAD", opts, req.deadline, expect)
     traces = opts.traces
     progress = opts.upload_progress
     try:

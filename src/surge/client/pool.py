@@ -236,11 +236,19 @@ class BaseConnector:
         self._all.discard(conn)
         self._unreserve(key)
 
-    def connect_pooled(self, req: ClientRequest) -> Connection | None:
-        """A pooled connection for ``req`` if one is ready now (no waiting, no connecting)."""
+    def pool_key(self, req: ClientRequest) -> ConnectionKey:
+        """The key of the pool ``req``'s connection comes from."""
+        return self._key(req)
+
+    def connect_pooled(
+        self, req: ClientRequest, key: ConnectionKey | None = None
+    ) -> Connection | None:
+        """A pooled connection for ``req`` (whose key may be given) if one is ready now (no
+        waiting, no connecting)."""
         if self._closed:
             return None
-        key = self._key(req)
+        if key is None:
+            key = self._key(req)
         if self._h2:
             for conn in self._h2.get(key, ()):
                 if conn.has_room:

@@ -38,6 +38,9 @@ _FORBIDDEN = re.compile(r"[\r\n\x00]")
 _HTTP_SCHEMES = frozenset({"http", "https"})
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", "POST", "PATCH"})
+# Methods whose requests carry no Content-Length when they have no body.
+NO_LENGTH_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
 
 
 class RequestInfo(NamedTuple):
@@ -115,6 +118,48 @@ def check_headers(headers: Iterable[tuple[str, str]]) -> None:
             raise ValueError(f"Header {name!r} contains a forbidden character (CR, LF or NUL)")
 
 
+class Target:
+    """A URL as the session sends it, worked out once per URL string: the URL, its ``Host``
+    and, when the session's automatic headers apply unchanged, the serialised header block
+    and the whole head per method (the common request costs no header building at all)."""
+
+    __slots__ = ("block", "headers", "heads", "host", "key", "path", "url")
+
+    def __init__(self, url: URL, base: CIMultiDict[str] | None) -> None:
+        self.url = url
+        self.host = host_header(url)
+        self.key: Any = None  # the connection key, filled in by the first plain send
+        path = url.raw_path_qs or "/"
+        self.headers: CIMultiDict[str] | None = None
+        self.block = b""
+        self.path = path
+        self.heads: dict[str, bytes] = {}
+        plain = (
+            base is not None
+            and not url.raw_fragment
+            and url.raw_user is None
+            and url.raw_password is None
+            and " " not in path
+            and not _FORBIDDEN.search(path)
+            and not _FORBIDDEN.search(self.host)
+        )
+        if plain:
+            assert base is not None
+            headers: CIMultiDict[str] = CIMultiDict(Host=self.host)
+            headers.extend(base)
+            self.headers = headers
+            self.block = "".join(f"{n}: {v}\r\n" for n, v in headers.items()).encode("utf-8")
+
+    def head(self, method: str) -> bytes:
+        """The request head for ``method`` (a method that sends no Content-Length)."""
+        head = self.heads.get(method)
+        if head is None:
+            head = self.heads[method] = (
+                f"{method} {self.path} HTTP/1.1\r\n".encode() + self.block + b"\r\n"
+            )
+        return head
+
+
 async def _compressed(stream: AsyncIterator[bytes] | Any, wbits: int) -> AsyncIterator[bytes]:
     comp = zlib.compressobj(wbits=wbits)
     async for chunk in stream:
@@ -128,11 +173,14 @@ class ClientRequest:
     """One request as it goes on the wire; redirects and retries make new ones."""
 
     __slots__ = (
+        "_headers",
+        "_target",
+        "_url",
         "auth",
         "chunked",
         "compress",
+        "deadline",
         "expect100",
-        "headers",
         "method",
         "options",
         "original_url",
@@ -143,7 +191,6 @@ class ClientRequest:
         "server_hostname",
         "session",
         "ssl",
-        "url",
     )
 
     def __init__(
@@ -151,7 +198,7 @@ class ClientRequest:
         method: str,
         url: URL,
         *,
-        headers: CIMultiDict[str],
+        headers: CIMultiDict[str] | None = None,
         payload: Payload = EMPTY,
         auth: BasicAuth | None = None,
         ssl: Any = True,
@@ -159,17 +206,28 @@ class ClientRequest:
         compress: str | None = None,
         chunked: bool | None = None,
         expect100: bool = False,
+        target: Target | None = None,
     ) -> None:
-        if not _TOKEN.fullmatch(method):
-            raise ValueError(f"Method {method!r} is not a valid HTTP token")
-        self.method = method.upper()
+        if method not in _KNOWN_METHODS:
+            if not _TOKEN.fullmatch(method):
+                raise ValueError(f"Method {method!r} is not a valid HTTP token")
+            method = method.upper()
+        self.method = method
         self.original_url = url
-        self.url = url.with_fragment(None) if url.raw_fragment else url
-        if url.raw_user is not None or url.raw_password is not None:
-            if auth is None:
-                auth = BasicAuth.from_url(url)
-            self.url = self.url.with_user(None)
-        self.headers = headers
+        # With a plain target the headers stay the session's cached block until someone
+        # asks for them (see the ``headers`` property).
+        self._target = target if target is not None and target.headers is not None else None
+        if self._target is None:
+            self._url = url.with_fragment(None) if url.raw_fragment else url
+            if url.raw_user is not None or url.raw_password is not None:
+                if auth is None:
+                    auth = BasicAuth.from_url(url)
+                self._url = self._url.with_user(None)
+            if headers is None:
+                headers = CIMultiDict()
+        else:
+            self._url = url
+        self._headers = headers
         self.payload = payload
         self.auth = auth
         self.ssl = ssl
@@ -182,11 +240,44 @@ class ClientRequest:
         self.proxy_headers: CIMultiDict[str] | None = None
         self.session: Any = None  # the ClientSession sending it (middlewares use it)
         self.options: Any = None  # the per-call settings (surge.client.exchange.SendOptions)
+        self.deadline: float | None = None  # loop time by which the whole call must end
+
+    @property
+    def url(self) -> URL:
+        return self._url
+
+    @url.setter
+    def url(self, value: URL) -> None:
+        self.headers  # noqa: B018 -- the headers as they were (Host included) become a dict
+        self._url = value
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The request's headers (a middleware may change them before the hop is sent)."""
+        headers = self._headers
+        if headers is None:
+            target = self._target
+            assert target is not None and target.headers is not None
+            headers = self._headers = CIMultiDict(target.headers)
+        # Whoever holds the dict may change it: the head is serialised from it from now on.
+        self._target = None
+        return headers
+
+    @headers.setter
+    def headers(self, value: CIMultiDict[str]) -> None:
+        self._headers = value
+        self._target = None
+
+    @property
+    def plain_target(self) -> Target | None:
+        """The cached target while the headers are still exactly the session's block."""
+        return self._target
 
     def carry_from(self, other: ClientRequest) -> None:
         """Take ``other``'s session, settings and proxy (a redirect or a retry of it)."""
         self.session = other.session
         self.options = other.options
+        self.deadline = other.deadline
         self.proxy = other.proxy
         self.proxy_auth = other.proxy_auth
         self.proxy_headers = other.proxy_headers
@@ -215,13 +306,26 @@ class ClientRequest:
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
 
     def host_header(self) -> str:
-        return host_header(self.url)
+        return host_header(self._url)
+
+    def has_host(self) -> bool:
+        return self._target is not None or "Host" in self.headers
 
     def serialize_head(self) -> tuple[bytes, bytes | None, AsyncIterator[bytes] | None]:
         """The head bytes, and the body: bytes to send with the head, or a stream of chunks.
 
         A stream comes back already framed (chunked) when no length is known.
         """
+        plain = self._target
+        if (
+            plain is not None
+            and self.payload is EMPTY
+            and not self.compress
+            and not self.chunked
+            and self.method in NO_LENGTH_METHODS
+            and (self.proxy is None or self.is_ssl)
+        ):
+            return plain.head(self.method), None, None
         headers = self.headers
         payload = self.payload
         data = payload.data

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict, getversion, istr
 from yarl import URL
 
 from surge.client.auth import BasicAuth
@@ -27,11 +28,13 @@ from surge.client.driver import run_hops
 from surge.client.exceptions import ServerTimeoutError
 from surge.client.exchange import Progress, SendOptions, send_request
 from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType, build_chain
-from surge.client.policies.redirects import follow_redirects
+from surge.client.policies.redirects import REDIRECT_STATUSES, follow_redirects
 from surge.client.policies.retry import RetryOptions
 from surge.client.proxy import netrc_auth, proxy_url
 from surge.client.request import (
+    NO_LENGTH_METHODS,
     ClientRequest,
+    Target,
     apply_params,
     build_url,
     check_headers,
@@ -47,6 +50,21 @@ from surge.http.content.codecs import DEFAULT_MAX_DECOMPRESSED_SIZE
 __all__ = ["ClientSession", "request"]
 
 _SENTINEL: Any = object()
+
+
+class _Hop:
+    """The innermost handler of a session's middleware chain: one hop on the wire."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: ClientSession) -> None:
+        self._session = weakref.ref(session)
+
+    def __call__(self, req: ClientRequest) -> Awaitable[ClientResponse]:
+        session = self._session()
+        if session is None:
+            raise RuntimeError("Session is closed")
+        return session._send_hop(req)
 
 
 def _single(req: ClientRequest) -> Generator[ClientRequest, Any, None]:
@@ -126,6 +144,8 @@ class ClientSession:
         self._connector_owner = connector_owner
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
         self._base_headers = self._build_base_headers()
+        self._headers_version = getversion(cast(Any, self._default_headers))
+        self._targets: dict[str, Target] = {}  # URL string -> what it means on the wire
         self._default_auth = auth
         self._default_proxy = proxy_url(proxy, proxy_auth) if proxy is not None else None
         self._json_serialize = json_serialize
@@ -152,7 +172,33 @@ class ClientSession:
         self._upload_progress = on_upload_progress
         self._download_progress = on_download_progress
         self._middlewares = tuple(middlewares)
-        self._handler: ClientHandlerType = build_chain(self._send_hop, self._middlewares)
+        # The chain reaches the session through a weak reference: a session leaked without
+        # close() is then freed (and warns) as soon as it is dropped, not at some later GC.
+        self._handler: ClientHandlerType = build_chain(_Hop(self), self._middlewares)
+        self._default_options = self._options(
+            skip=self._skip_auto_headers,
+            cookies=None,
+            read_bufsize=None,
+            auto_decompress=None,
+            max_line_size=None,
+            max_field_size=None,
+            max_headers=None,
+            read_until_eof=True,
+            timeout=self._timeout,
+            traces=(),
+            on_upload_progress=None,
+            on_download_progress=None,
+        )
+        # Calls without per-call options can take the lean path when the session wraps
+        # nothing around the hop.
+        self._plain_ok = not (
+            self._middlewares
+            or self._trace_configs
+            or retry is not None
+            or trust_env
+            or self._default_proxy is not None
+            or auth is not None
+        )
         self._closed = False
 
     def __repr__(self) -> str:
@@ -245,28 +291,36 @@ class ClientSession:
 
     def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         """Send ``method`` to ``url``; see :meth:`get` for the options."""
-        return _RequestContextManager(self._request(method, url, **kwargs))
+        if kwargs:
+            return _RequestContextManager(self._request(method, url, **kwargs))
+        return self._plain(method, url, True)
 
     def get(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
-        return _RequestContextManager(
-            self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        if kwargs:
+            return _RequestContextManager(
+                self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
+            )
+        return self._plain("GET", url, allow_redirects)
 
     def options(
         self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager:
-        return _RequestContextManager(
-            self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        if kwargs:
+            return _RequestContextManager(
+                self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+            )
+        return self._plain("OPTIONS", url, allow_redirects)
 
     def head(
         self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any
     ) -> _RequestContextManager:
-        return _RequestContextManager(
-            self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        if kwargs:
+            return _RequestContextManager(
+                self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+            )
+        return self._plain("HEAD", url, allow_redirects)
 
     def post(self, url: str | URL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
@@ -278,7 +332,9 @@ class ClientSession:
         return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
 
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
-        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+        if kwargs:
+            return _RequestContextManager(self._request("DELETE", url, **kwargs))
+        return self._plain("DELETE", url, True)
 
     @property
     def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
@@ -308,6 +364,54 @@ class ClientSession:
             merged.popall(name, None)
         merged.extend(self._default_headers)
         return merged
+
+    def _target(self, raw: str) -> Target:
+        """``raw`` resolved against ``base_url`` and checked; cached per session."""
+        if getversion(cast(Any, self._default_headers)) != self._headers_version:
+            # session.headers was changed in place: later requests send the new headers.
+            check_headers(self._default_headers.items())
+            self._base_headers = self._build_base_headers()
+            self._headers_version = getversion(cast(Any, self._default_headers))
+            self._targets.clear()
+        target = self._targets.get(raw)
+        if target is None:
+            target = Target(build_url(raw, self._base_url), self._base_headers)
+            if len(self._targets) >= 512:
+                self._targets.clear()  # many distinct URLs: keep the cache bounded
+            self._targets[raw] = target
+        return target
+
+    def _options(
+        self,
+        *,
+        skip: frozenset[istr],
+        cookies: Any,
+        read_bufsize: int | None,
+        auto_decompress: bool | None,
+        max_line_size: int | None,
+        max_field_size: int | None,
+        max_headers: int | None,
+        read_until_eof: bool,
+        timeout: ClientTimeout,
+        traces: Sequence[Trace],
+        on_upload_progress: Progress | None,
+        on_download_progress: Progress | None,
+    ) -> SendOptions:
+        return SendOptions(
+            skip=skip,
+            cookies=cookies,
+            read_bufsize=read_bufsize or self._read_bufsize,
+            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+            max_line=max_line_size or self._max_line_size,
+            max_field=max_field_size or self._max_field_size,
+            max_headers=max_headers or self._max_headers,
+            read_until_eof=read_until_eof,
+            max_decompressed=self._max_decompressed_size,
+            timeout=timeout,
+            traces=traces,
+            upload_progress=on_upload_progress or self._upload_progress,
+            download_progress=on_download_progress or self._download_progress,
+        )
 
     def _merge_headers(self, url: URL, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:
         # Host goes first, as RFC 9112 recommends; then the automatic and session headers.
@@ -372,13 +476,24 @@ class ClientSession:
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
-        url = apply_params(build_url(str_or_url, self._base_url), params)
+        target: Target | None = None
+        if params is None and type(str_or_url) is str:
+            target = self._target(str_or_url)
+            url = target.url
+        else:
+            url = apply_params(build_url(str_or_url, self._base_url), params)
         skip = self._skip_auto_headers
         if skip_auto_headers is not None:
             skip = skip | {istr(h) for h in skip_auto_headers}
-        merged = self._merge_headers(url, headers, skip)
+        merged: CIMultiDict[str] | None = None
+        if headers or skip is not self._skip_auto_headers or content_type is not None:
+            target = None
+        if target is None or target.headers is None:
+            merged = self._merge_headers(url, headers, skip)
+            target = None
         payload = make_body(data, json, content_type, self._json_serialize)
         if content_type is not None and (json is not None or data is not None):
+            assert merged is not None
             merged["Content-Type"] = content_type
         if compress is True:
             compress = "deflate"
@@ -387,12 +502,12 @@ class ClientSession:
         tm = self._timeout if timeout is _SENTINEL or timeout is None else timeout
         if not isinstance(tm, ClientTimeout):
             raise ValueError("timeout must be a ClientTimeout")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + tm.total if tm.total else None
         if auth is None:
             auth = self._default_auth
-        if auth is None and self._trust_env and "Authorization" not in merged:
-            auth = netrc_auth(url.host)
+        if auth is None and self._trust_env:
+            known = merged if merged is not None else target.headers if target else None
+            if known is None or "Authorization" not in known:
+                auth = netrc_auth(url.host)
         req = ClientRequest(
             method,
             url,
@@ -404,8 +519,11 @@ class ClientSession:
             compress=compress or None,
             chunked=chunked,
             expect100=expect100,
+            target=target,
         )
         req.session = self
+        total = tm.total
+        deadline = req.deadline = asyncio.get_running_loop().time() + total if total else None
         if proxy is not None:
             req.proxy, req.proxy_auth = proxy_url(proxy, proxy_auth)
         elif self._default_proxy is not None:
@@ -418,43 +536,68 @@ class ClientSession:
                 Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
                 for config in self._trace_configs
             ]
-        req.options = SendOptions(
-            skip=skip,
-            cookies=cookies,
-            read_bufsize=read_bufsize or self._read_bufsize,
-            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
-            max_line=max_line_size or self._max_line_size,
-            max_field=max_field_size or self._max_field_size,
-            max_headers=max_headers or self._max_headers,
-            read_until_eof=read_until_eof,
-            max_decompressed=self._max_decompressed_size,
-            timeout=tm,
-            deadline=deadline,
-            traces=traces,
-            upload_progress=on_upload_progress or self._upload_progress,
-            download_progress=on_download_progress or self._download_progress,
-        )
+        if (
+            skip is self._skip_auto_headers
+            and cookies is None
+            and read_bufsize is None
+            and auto_decompress is None
+            and max_line_size is None
+            and max_field_size is None
+            and max_headers is None
+            and read_until_eof
+            and tm is self._timeout
+            and not traces
+            and on_upload_progress is None
+            and on_download_progress is None
+        ):
+            req.options = self._default_options
+        else:
+            req.options = self._options(
+                skip=skip,
+                cookies=cookies,
+                read_bufsize=read_bufsize,
+                auto_decompress=auto_decompress,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
+                read_until_eof=read_until_eof,
+                timeout=tm,
+                traces=traces,
+                on_upload_progress=on_upload_progress,
+                on_download_progress=on_download_progress,
+            )
         if middlewares is None:
             handler = self._handler
         else:
             handler = build_chain(self._send_hop, tuple(middlewares))
         retry_options = self._retry if retry is _SENTINEL else retry
-        policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
         if traces:
             for trace in traces:
-                await trace.send_request_start(method, url, merged)
+                await trace.send_request_start(method, url, req.headers)
         env_proxy = self._trust_env and req.proxy is None
         # The connection enforces the deadline while connecting and exchanging; only user code
         # (middlewares, trace callbacks) and retry pauses need a timeout around everything.
         outer = handler is not self._handler or self._middlewares or retry_options or traces
         try:
             if outer:
+                policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
                 async with asyncio.timeout_at(deadline):
                     resp, history = await run_hops(
                         policy, handler, retry_options, traces, env_proxy
                     )
-            else:
+            elif env_proxy:
+                policy = follow_redirects(req, max_redirects) if allow_redirects else _single(req)
                 resp, history = await run_hops(policy, handler, None, (), env_proxy)
+            else:
+                # The common call: one hop straight on the connection, the redirect policy
+                # only consulted for a redirect status.
+                connector = self._connector
+                assert connector is not None
+                resp = await send_request(connector, self._cookie_jar, req)
+                history = []
+                if allow_redirects and resp.status in REDIRECT_STATUSES:
+                    policy = follow_redirects(req, max_redirects)
+                    resp, history = await run_hops(policy, handler, None, (), False, first=resp)
         except BaseException as exc:
             error: BaseException = exc
             if isinstance(exc, TimeoutError) and not isinstance(exc, ServerTimeoutError):
@@ -462,19 +605,74 @@ class ClientSession:
                 error.__cause__ = exc
             if traces:
                 for trace in traces:
-                    await trace.send_request_exception(method, url, merged, error)
+                    await trace.send_request_exception(method, url, req.headers, error)
             if error is exc:
                 raise
             raise error from exc
-        resp._history = tuple(history)
+        if history:
+            resp._history = tuple(history)
         check = self._raise_for_status if raise_for_status is None else raise_for_status
         if check is True:
             resp.raise_for_status()
-        elif callable(check):
+        elif check and callable(check):
             await check(resp)
         if traces:
             for trace in traces:
-                await trace.send_request_end(method, url, merged, resp)
+                await trace.send_request_end(method, url, req.headers, resp)
+        return resp
+
+    def _plain(
+        self, method: str, str_or_url: str | URL, allow_redirects: bool
+    ) -> _RequestContextManager:
+        """What a call without per-call options returns. When the session adds nothing
+        either (no middlewares, tracing, retries, proxy, auth, environment), one lean
+        coroutine builds the request from the URL's cached target and sends it."""
+        if self._plain_ok and type(str_or_url) is str:
+            cm = _RequestContextManager(None, direct=True)
+            cm._coro = self._send_plain(method, str_or_url, allow_redirects, cm)
+            return cm
+        return _RequestContextManager(
+            self._request(method, str_or_url, allow_redirects=allow_redirects)
+        )
+
+    async def _send_plain(
+        self, method: str, raw_url: str, allow_redirects: bool, cm: _RequestContextManager
+    ) -> ClientResponse:
+        connector = self._connector
+        target = None
+        if connector is not None and not connector.closed:
+            try:
+                target = self._target(raw_url)
+            except Exception:
+                target = None  # the general path raises it
+        if target is None or target.headers is None:
+            resp = await self._request(method, raw_url, allow_redirects=allow_redirects)
+            cm._resp = resp
+            return resp
+        assert connector is not None
+        req = ClientRequest(method, target.url, ssl=self._ssl, target=target)
+        req.session = self
+        req.options = self._default_options
+        total = self._timeout.total
+        if total:
+            req.deadline = asyncio.get_running_loop().time() + total
+        checked = self._ssl is True and method in NO_LENGTH_METHODS
+        try:
+            resp = await send_request(connector, self._cookie_jar, req, checked)
+            if allow_redirects and resp.status in REDIRECT_STATUSES:
+                policy = follow_redirects(req, 10)
+                resp, history = await run_hops(policy, self._handler, None, (), False, resp)
+                resp._history = tuple(history)
+        except TimeoutError as exc:
+            if isinstance(exc, ServerTimeoutError):
+                raise
+            raise ServerTimeoutError(f"Request to {req.url} timed out after {total}s") from exc
+        check = self._raise_for_status
+        if check is True:
+            resp.raise_for_status()
+        elif check and callable(check):
+            await check(resp)
+        cm._resp = resp
         return resp
 
     def _send_hop(self, req: ClientRequest) -> Awaitable[ClientResponse]:

@@ -29,9 +29,52 @@ from surge.http.errors import HttpProtocolError
 from surge.http.h1.response_parser import H1ResponseParser, ResponseHead
 from surge.net.streams import StreamReader
 
-__all__ = ["H1Connection", "ResponseStart"]
+__all__ = ["H1Connection", "ResponseSettings", "ResponseStart"]
 
 ResponseStart = tuple[ResponseHead, StreamReader]
+
+
+class ResponseSettings:
+    """How responses are read: limits, buffering, decompression, the read timeout. One
+    object serves many exchanges (a session's defaults are built once)."""
+
+    __slots__ = (
+        "auto_decompress",
+        "download_progress",
+        "max_decompressed",
+        "max_field",
+        "max_headers",
+        "max_line",
+        "read_bufsize",
+        "read_until_eof",
+        "sock_read",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_line: int = 8190,
+        max_field: int = 8190,
+        max_headers: int = 128,
+        read_bufsize: int = 2**16,
+        auto_decompress: bool = True,
+        max_decompressed: int = 0,
+        read_until_eof: bool = True,
+        sock_read: float | None = None,
+        download_progress: Callable[[int, int | None], object] | None = None,
+    ) -> None:
+        self.max_line = max_line
+        self.max_field = max_field
+        self.max_headers = max_headers
+        self.read_bufsize = read_bufsize
+        self.auto_decompress = auto_decompress
+        self.max_decompressed = max_decompressed
+        self.read_until_eof = read_until_eof
+        self.sock_read = sock_read
+        self.download_progress = download_progress
+
+
+_DEFAULT_SETTINGS = ResponseSettings()
 
 
 class _Gate:
@@ -69,18 +112,19 @@ class H1Connection(asyncio.Protocol):
         self._gate: _Gate | None = None
         self._head: ResponseHead | None = None
         self._decoder: Decoder | None = None
-        self._auto_decompress = True
-        self._max_decompressed = 0
-        self._read_bufsize = 2**16
+        self._settings = _DEFAULT_SETTINGS
         self._failed = False
         self._reading_paused = False
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
-        self._read_timeout: float | None = None
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
+        # One deadline timer per connection, not per request: it stays armed across
+        # exchanges (deadlines only move later for a steady workload) and re-arms itself
+        # for the current exchange's deadline when it fires early.
+        self._deadline: float | None = None
         self._deadline_timer: asyncio.TimerHandle | None = None
-        self._progress: Callable[[int, int | None], object] | None = None
+        self._deadline_at = 0.0
         self._received = 0
 
     # asyncio callbacks ---------------------------------------------------------------------
@@ -123,7 +167,8 @@ class H1Connection(asyncio.Protocol):
             self._last_read = self._loop.time()
         parser = self._parser
         assert parser is not None
-        seen = parser.informational
+        waiter = self._continue_waiter
+        seen = parser.informational if waiter is not None else 0
         try:
             parser.feed(data)
         except HttpProtocolError as err:
@@ -135,8 +180,7 @@ class H1Connection(asyncio.Protocol):
             # else: bytes after a complete response; the response stands, the connection goes.
             self.close()
             return
-        waiter = self._continue_waiter
-        if parser.informational != seen and waiter is not None and not waiter.done():
+        if waiter is not None and parser.informational != seen and not waiter.done():
             waiter.set_result(None)
         if self._failed:
             self.close()
@@ -164,11 +208,12 @@ class H1Connection(asyncio.Protocol):
         if self._continue_waiter is not None and not self._continue_waiter.done():
             self._continue_waiter.set_result(None)
         self._gate = _Gate(self)
-        stream = StreamReader(self._gate, limit=self._read_bufsize, loop=self._loop)
+        settings = self._settings
+        stream = StreamReader(self._gate, limit=settings.read_bufsize, loop=self._loop)
         self._stream = stream
-        if self._auto_decompress and head.content_encoding is not None:
+        if settings.auto_decompress and head.content_encoding is not None:
             self._decoder = make_decoder(
-                head.content_encoding.decode("latin-1"), self._max_decompressed
+                head.content_encoding.decode("latin-1"), settings.max_decompressed
             )
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
@@ -179,10 +224,11 @@ class H1Connection(asyncio.Protocol):
             return
         stream = self._stream
         assert stream is not None
-        if self._progress is not None:
+        progress = self._settings.download_progress
+        if progress is not None:
             self._received += len(data)
             assert self._head is not None
-            self._progress(self._received, self._head.content_length)
+            progress(self._received, self._head.content_length)
         if self._decoder is not None:
             try:
                 data = self._decoder.decompress(data)
@@ -215,21 +261,13 @@ class H1Connection(asyncio.Protocol):
     def start(
         self,
         data: bytes,
-        *,
         head_request: bool,
-        max_line_size: int,
-        max_field_size: int,
-        max_headers: int,
-        read_bufsize: int,
-        auto_decompress: bool,
-        max_decompressed: int,
-        sock_read: float | None,
-        expect_continue: bool = False,
-        read_until_eof: bool = True,
-        download_progress: Callable[[int, int | None], object] | None = None,
+        settings: ResponseSettings,
         deadline: float | None = None,
+        expect_continue: bool = False,
     ) -> asyncio.Future[ResponseStart]:
-        """Send ``data`` (a request head, maybe with its body) and await the response head."""
+        """Send ``data`` (a request head, maybe with its body) and await the response head,
+        read as ``settings`` say; the exchange fails with a timeout at loop time ``deadline``."""
         assert not self.busy and self.transport is not None
         self.busy = True
         self.got_bytes = False
@@ -237,40 +275,40 @@ class H1Connection(asyncio.Protocol):
         self._head = None
         self._stream = None
         self._decoder = None
-        self._auto_decompress = auto_decompress
-        self._max_decompressed = max_decompressed
-        self._read_bufsize = read_bufsize
-        self._progress = download_progress
         self._received = 0
         parser = self._parser
-        if (
-            parser is None
-            or parser.max_line_size != max_line_size
-            or parser.max_field_size != max_field_size
-            or parser.max_headers != max_headers
+        if parser is None or (
+            settings is not self._settings
+            and (
+                parser.max_line_size != settings.max_line
+                or parser.max_field_size != settings.max_field
+                or parser.max_headers != settings.max_headers
+            )
         ):
             parser = self._parser = H1ResponseParser(
                 self,
                 head_request=head_request,
-                read_until_eof=read_until_eof,
-                max_line_size=max_line_size,
-                max_field_size=max_field_size,
-                max_headers=max_headers,
+                read_until_eof=settings.read_until_eof,
+                max_line_size=settings.max_line,
+                max_field_size=settings.max_field,
+                max_headers=settings.max_headers,
             )
         else:
             # llhttp parses the next response of a keep-alive connection with the same state.
             parser.head_request = head_request
-            parser.read_until_eof = read_until_eof
-        self._head_waiter = self._loop.create_future()
+            parser.read_until_eof = settings.read_until_eof
+        self._settings = settings
+        self._head_waiter = waiter = self._loop.create_future()
         self._continue_waiter = self._loop.create_future() if expect_continue else None
-        self._read_timeout = sock_read
+        sock_read = settings.sock_read
         if sock_read is not None:
             self._last_read = self._loop.time()
             self._read_timer = self._loop.call_later(sock_read, self._on_read_timer)
+        self._deadline = deadline
         if deadline is not None:
-            self._deadline_timer = self._loop.call_at(deadline, self._on_deadline)
+            self._arm_deadline(deadline)
         self.transport.write(data)
-        return self._head_waiter
+        return waiter
 
     async def wait_continue(self) -> None:
         """Wait for ``100 Continue`` (or the final response) after ``Expect: 100-continue``."""
@@ -291,7 +329,8 @@ class H1Connection(asyncio.Protocol):
     def set_deadline(self, when: float) -> None:
         """Fail the body with a timeout if it is not complete at loop time ``when``."""
         if self.busy:
-            self._deadline_timer = self._loop.call_at(when, self._on_deadline)
+            self._deadline = when
+            self._arm_deadline(when)
 
     def pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None:
@@ -328,7 +367,10 @@ class H1Connection(asyncio.Protocol):
     def _finish(self) -> None:
         self.busy = False
         self.reused += 1
-        self._cancel_timers()
+        self._deadline = None  # the deadline timer stays armed for the next exchange
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
         if self._gate is not None:
             self._gate.conn = None
             self._gate = None
@@ -360,7 +402,7 @@ class H1Connection(asyncio.Protocol):
         self.on_complete = None
 
     def _on_read_timer(self) -> None:
-        timeout = self._read_timeout
+        timeout = self._settings.sock_read
         assert timeout is not None
         idle = self._loop.time() - self._last_read
         if self._reading_paused or idle < timeout:
@@ -375,9 +417,22 @@ class H1Connection(asyncio.Protocol):
             self._fail_body(error)
         self.abort()
 
+    def _arm_deadline(self, when: float) -> None:
+        timer = self._deadline_timer
+        if timer is not None:
+            if self._deadline_at <= when:
+                return  # fires first, then re-arms for ``when``
+            timer.cancel()
+        self._deadline_at = when
+        self._deadline_timer = self._loop.call_at(when, self._on_deadline)
+
     def _on_deadline(self) -> None:
         self._deadline_timer = None
-        if not self.busy:
+        deadline = self._deadline
+        if not self.busy or deadline is None:
+            return
+        if self._loop.time() < deadline:
+            self._arm_deadline(deadline)
             return
         if self._head is None:
             self._fail_head(ServerTimeoutError("Timeout on waiting for the response"))

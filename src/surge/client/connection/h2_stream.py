@@ -21,7 +21,7 @@ from h2.errors import ErrorCodes
 from h2.exceptions import H2Error
 from hpack import NeverIndexedHeaderTuple
 
-from surge.client.connection.h1 import ResponseStart
+from surge.client.connection.h1 import ResponseSettings, ResponseStart
 from surge.client.exceptions import (
     ClientPayloadError,
     ServerDisconnectedError,
@@ -127,28 +127,21 @@ class H2Stream:
     def start(
         self,
         data: bytes,
-        *,
         head_request: bool,
-        max_line_size: int,
-        max_field_size: int,
-        max_headers: int,
-        read_bufsize: int,
-        auto_decompress: bool,
-        max_decompressed: int,
-        sock_read: float | None,
-        expect_continue: bool = False,
-        read_until_eof: bool = True,
-        download_progress: Callable[[int, int | None], object] | None = None,
+        settings: ResponseSettings,
         deadline: float | None = None,
+        expect_continue: bool = False,
     ) -> asyncio.Future[ResponseStart]:
-        """Send the request ``data`` (an HTTP/1.1 head, maybe with body bytes) as a stream."""
+        """Send the request ``data`` (an HTTP/1.1 head, maybe with body bytes) as a stream,
+        the response read as ``settings`` say (as :meth:`H1Connection.start`)."""
         conn = self._conn
         loop = conn._loop
         self.busy = True
-        self._auto_decompress = auto_decompress
-        self._max_decompressed = max_decompressed
-        self._read_bufsize = read_bufsize
-        self._progress = download_progress
+        self._auto_decompress = settings.auto_decompress
+        self._max_decompressed = settings.max_decompressed
+        self._read_bufsize = settings.read_bufsize
+        self._progress = settings.download_progress
+        sock_read = settings.sock_read
         waiter = self._head_waiter = loop.create_future()
         if expect_continue:
             self._continue = loop.create_future()
@@ -334,6 +327,7 @@ class H2Stream:
         fields = []
         content_length = None
         encoding = None
+        set_cookie = False
         for name, value in headers:
             if name[:1] == b":":
                 if name == b":status":
@@ -344,13 +338,24 @@ class H2Stream:
                     content_length = int(value)
             elif name == b"content-encoding":
                 encoding = value
+            elif name == b"set-cookie":
+                set_cookie = True
             fields.append((name, value))
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = ""
         head = self._head = ResponseHead(
-            status, reason, HttpVersion20, fields, True, False, False, content_length, encoding
+            status,
+            reason,
+            HttpVersion20,
+            fields,
+            True,
+            False,
+            False,
+            content_length,
+            encoding,
+            set_cookie,
         )
         self.got_bytes = True
         self._on_continue()

@@ -24,6 +24,15 @@ from surge.http.version import HttpVersion10, HttpVersion11
 __all__ = ["H1ResponseParser", "ResponseHead", "ResponseSink"]
 
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
+# The lengths of the names the parser looks at (content-length, -encoding, transfer-encoding,
+# set-cookie): any other header is stored without lowercasing its name.
+_FRAMING_NAMES = {
+    b"content-length": 0,
+    b"transfer-encoding": 1,
+    b"content-encoding": 2,
+    b"set-cookie": 3,
+}
+_FRAMING_LENGTHS = frozenset(len(name) for name in _FRAMING_NAMES)
 
 
 class ResponseHead:
@@ -36,6 +45,7 @@ class ResponseHead:
         "headers",
         "keep_alive",
         "reason",
+        "set_cookie",
         "status",
         "upgrade",
         "version",
@@ -52,8 +62,10 @@ class ResponseHead:
         chunked: bool,
         content_length: int | None,
         content_encoding: bytes | None = None,
+        set_cookie: bool = False,
     ) -> None:
         self.content_encoding = content_encoding
+        self.set_cookie = set_cookie  # a Set-Cookie field is among the headers
         self.status = status
         self.reason = reason
         self.version = version
@@ -80,6 +92,7 @@ class H1ResponseParser:
     __slots__ = (
         "_chunked",
         "_content_length",
+        "_cookies",
         "_encoding",
         "_fed",
         "_headers",
@@ -94,6 +107,7 @@ class H1ResponseParser:
         "max_field_size",
         "max_headers",
         "max_line_size",
+        "on_body",
         "read_until_eof",
     )
 
@@ -108,6 +122,8 @@ class H1ResponseParser:
         max_headers: int = 128,
     ) -> None:
         self._sink = sink
+        # llhttp hands body chunks straight to the sink (no trampoline frame per chunk).
+        self.on_body = sink.on_body
         self.head_request = head_request
         self.read_until_eof = read_until_eof
         self.max_line_size = max_line_size
@@ -123,6 +139,7 @@ class H1ResponseParser:
         self._content_length: int | None = None
         self._chunked = False
         self._encoding: bytes | None = None
+        self._cookies = False
         self._in_head = False
         self._in_message = False
         self._until_eof = False
@@ -188,21 +205,26 @@ class H1ResponseParser:
         self._reason = reason
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) + len(value) > self.max_field_size:
-            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
-        headers = self._headers
-        if len(headers) >= self.max_headers:
-            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
         n = len(name)
-        if n == 14 and name.lower() == b"content-length":
-            self._content_length = int(value)
-        elif n == 17 and name.lower() == b"transfer-encoding":
-            self._chunked = b"chunked" in value.lower()
-        elif n == 16 and name.lower() == b"content-encoding":
-            self._encoding = value
-        headers.append((name, value))
+        if n + len(value) > self.max_field_size:
+            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        # The number of fields is checked once the head is complete: until then the bytes
+        # of the head are bounded by feed().
+        self._headers.append((name, value))
+        if n in _FRAMING_LENGTHS:
+            kind = _FRAMING_NAMES.get(name.lower())
+            if kind == 0:
+                self._content_length = int(value)
+            elif kind == 1:
+                self._chunked = b"chunked" in value.lower()
+            elif kind == 2:
+                self._encoding = value
+            elif kind == 3:
+                self._cookies = True
 
     def on_headers_complete(self) -> None:
+        if len(self._headers) > self.max_headers:
+            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
         parser = self._parser
         status = parser.get_status_code()
         version = _VERSIONS.get(parser.get_http_version())
@@ -230,15 +252,13 @@ class H1ResponseParser:
             self._chunked,
             0 if no_body else self._content_length,
             self._encoding,
+            self._cookies,
         )
         self._sink.on_response(head)
         if skip:
             self._reset()
             self._sink.on_response_complete()
             raise _HeadDone
-
-    def on_body(self, body: bytes) -> None:
-        self._sink.on_body(body)
 
     def on_message_complete(self) -> None:
         if self._in_message and not self._in_head:
