@@ -28,6 +28,7 @@ from surge.http.ws.frames import (
     OP_TEXT,
     FrameReader,
     encode_frame,
+    mask_range,
 )
 from surge.http.ws.models import WSMessage, WSMsgType
 
@@ -37,6 +38,8 @@ _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _VALID_CLOSE = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+# Building the message tuple directly skips the generated keyword-checking ``__new__``.
+_new_message = tuple.__new__
 
 
 def is_valid_close_code(code: int) -> bool:
@@ -63,9 +66,11 @@ class WSConnection:
         "_decoder",
         "_deflater",
         "_inflater",
+        "_masked",
         "_max_size",
         "_opcode",
         "_parts",
+        "_plain_ops",
         "_reader",
         "_size",
         "client",
@@ -84,6 +89,13 @@ class WSConnection:
     ) -> None:
         self.client = client
         self._reader = FrameReader(masked=not client, allow_rsv1=deflate is not None)
+        # For the fast path: the mask bit the peer must set, and the first header bytes of
+        # whole (FIN) text/binary frames, compressed (RSV1) only when deflate was agreed.
+        self._masked = 0 if client else 0x80
+        plain = {0x80 | OP_TEXT, 0x80 | OP_BINARY}
+        if deflate is not None:
+            plain |= {0xC0 | OP_TEXT, 0xC0 | OP_BINARY}
+        self._plain_ops = frozenset(plain)
         self._max_size = max_size
         self._deflater = MessageDeflater(deflate, compress_level) if deflate else None
         self._inflater = MessageInflater(deflate, max_size) if deflate else None
@@ -113,7 +125,12 @@ class WSConnection:
             raise WSProtocolError(1002, "Connection already failed")
         out: list[WSMessage] = []
         try:
-            self._receive(data, out)
+            pos = 0
+            if not self._opcode and self._reader.idle:
+                pos = self._receive_whole(data, out)
+                if pos == len(data):
+                    return out
+            self._receive(data, pos, out)
         except WSProtocolError as exc:
             # Messages completed before the fault still count: the caller may deliver them
             # (in order) before failing the connection.
@@ -122,8 +139,59 @@ class WSConnection:
             raise
         return out
 
-    def _receive(self, data: bytes, out: list[WSMessage]) -> None:
-        for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data):
+    def _receive_whole(self, data: bytes, out: list[WSMessage]) -> int:
+        """The fast path: whole unfragmented data frames, each parsed in one step.
+
+        Returns where the first frame it leaves to the general path starts (a control frame,
+        a fragment, a frame not yet complete, anything it would have to refuse).
+        """
+        end = len(data)
+        pos = 0
+        masked = self._masked
+        head = 6 if masked else 2
+        plain_ops = self._plain_ops
+        limit = self._max_size
+        inflater = self._inflater
+        while end - pos >= head:
+            b0 = data[pos]
+            if b0 not in plain_ops:
+                break
+            length = data[pos + 1]
+            if (length & 0x80) != masked:
+                break
+            length &= 0x7F
+            start = pos + head
+            if length == 126:
+                start += 2
+                if start > end:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length == 127:
+                break
+            if limit and length > limit:
+                break  # the general path refuses it (or bounds what it inflates to)
+            stop = start + length
+            if stop > end:
+                break
+            if masked:
+                payload = mask_range(data, start, stop, data[start - 4 : start])
+            else:
+                payload = data[start:stop]
+            if b0 & 0x40:
+                assert inflater is not None
+                payload = inflater.inflate(payload, end=True)
+            if b0 & 0x0F == OP_TEXT:
+                try:
+                    out.append(_new_message(WSMessage, (_TEXT, payload.decode("utf-8"), "")))
+                except UnicodeDecodeError:
+                    raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+            else:
+                out.append(_new_message(WSMessage, (_BINARY, payload, "")))
+            pos = stop
+        return pos
+
+    def _receive(self, data: bytes, start: int, out: list[WSMessage]) -> None:
+        for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data, start):
             if opcode >= OP_CLOSE:
                 out.append(self._control(opcode, chunk))
                 continue
