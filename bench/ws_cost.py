@@ -150,11 +150,16 @@ async def run(name: str, count: int) -> int:
         heartbeat=None,
         max_msg_size=MAX_MSG,
     )
-    conn = WSConnection(client=False, max_size=MAX_MSG, deflate=DeflateParams() if compressed else None)
+    conn = WSConnection(
+        client=False, max_size=MAX_MSG, deflate=DeflateParams() if compressed else None
+    )
     ws._ws_start(transport, conn, b"", None)
     task = loop.create_task(echo(ws))
     proto = transport.protocol
-    chunks = [[frame[i : i + READ_SIZE] for i in range(0, len(frame), READ_SIZE)] for frame in (first, later)]
+    chunks = [
+        [frame[i : i + READ_SIZE] for i in range(0, len(frame), READ_SIZE)]
+        for frame in (first, later)
+    ]
     for i in range(count):
         done = transport.waiter = loop.create_future()
         for chunk in chunks[i > 0]:

@@ -31,6 +31,8 @@ _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
 _HIGH_WATER = 64  # queued messages before the transport pauses
 _LOW_WATER = 16
+# From this size a message's header and payload go to the transport separately (no copy).
+_WRITELINES_FROM = 16 * 1024
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -181,22 +183,33 @@ class WebSocketChannel:
     def _dispatch(self, messages: list[WSMessage]) -> None:
         conn = self._conn
         assert conn is not None
+        queue = self._queue
         for msg in messages:
-            kind = msg.type
+            kind = msg[0]
             if kind is _TEXT or kind is _BINARY:
                 if conn.state is not ConnectionState.CLOSE_SENT:  # else: dropped while closing
-                    self._push(msg)
+                    queue.append(msg)
             elif kind is _PING:
                 if self._autoping:
-                    self._write(conn.send_pong(msg.data))
+                    self._write(conn.send_pong(msg[1]))
                 else:
-                    self._push(msg)
+                    queue.append(msg)
             elif kind is _PONG:
                 if not self._autoping:
-                    self._push(msg)
+                    queue.append(msg)
             else:
                 self._on_close_frame(msg)
-                return
+                break
+        if queue:
+            # One wake-up for the whole batch; the reader drains the queue without waiting.
+            waiter = self._waiter
+            if waiter is not None:
+                self._waiter = None
+                if not waiter.done():
+                    waiter.set_result(None)
+            if len(queue) >= _HIGH_WATER and not self._paused_reading and self._transport:
+                self._paused_reading = True
+                self._transport.pause_reading()
 
     def _on_close_frame(self, msg: WSMessage) -> None:
         conn = self._conn
@@ -366,10 +379,10 @@ class WebSocketChannel:
             raise ConnectionResetError("Cannot write to closing transport")
         transport.write(data)
 
-    async def _send(self, data: bytes) -> None:
+    def _check_sendable(self) -> WSConnection:
         conn = self._conn
         if conn is None:
-            raise RuntimeError("WebSocket is not started")
+            raise RuntimeError("Call .prepare() first")
         state = conn.state
         if (
             state is not ConnectionState.OPEN
@@ -377,6 +390,22 @@ class WebSocketChannel:
             and self._pending_fail is None
         ):
             raise ConnectionResetError("Cannot write to closing transport")
+        return conn
+
+    def _send_message(self, data: bytes, text: bool, compress: int | bool | None) -> None:
+        """Put one message on the transport now (the caller awaits only when paused)."""
+        conn = self._check_sendable()
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        want = None if compress is None else bool(compress)
+        if len(data) < _WRITELINES_FROM:
+            transport.write(conn.send_message(data, text=text, compress=want))
+        else:
+            transport.writelines(conn.message_parts(data, text=text, compress=want))
+
+    async def _send(self, data: bytes) -> None:
+        self._check_sendable()
         self._write(data)
         if self._paused_writing:
             await self._drain()
@@ -406,17 +435,21 @@ class WebSocketChannel:
         """Send a TEXT message."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        conn = self._started()
-        await self._send(conn.send_message(data.encode(), text=True, compress=_want(compress)))
+        self._send_message(data.encode(), True, compress)
+        if self._paused_writing:
+            await self._drain()
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | bool | None = None
     ) -> None:
         """Send a BINARY message."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        conn = self._started()
-        await self._send(conn.send_message(bytes(data), text=False, compress=_want(compress)))
+        if type(data) is not bytes:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+            data = bytes(data)  # the transport may keep it: a caller's buffer must not change
+        self._send_message(data, False, compress)
+        if self._paused_writing:
+            await self._drain()
 
     async def send_json(
         self,

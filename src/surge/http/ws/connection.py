@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import codecs
 import enum
+import os
 
-from surge.http.ws.deflate import DeflateParams, MessageDeflater, MessageInflater
+from surge.http.ws.deflate import DEFAULT_LEVEL, DeflateParams, MessageDeflater, MessageInflater
 from surge.http.ws.errors import WSProtocolError
 from surge.http.ws.frames import (
     OP_BINARY,
@@ -27,8 +28,11 @@ from surge.http.ws.frames import (
     OP_PONG,
     OP_TEXT,
     FrameReader,
+    apply_mask,
     encode_frame,
+    frame_header,
     mask_range,
+    masked_header,
 )
 from surge.http.ws.models import WSMessage, WSMsgType
 
@@ -38,6 +42,9 @@ _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _VALID_CLOSE = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+# Headers of whole unmasked frames (a server's) by payload length, for short messages.
+_TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
+_BINARY_HEADS = tuple(bytes((0x80 | OP_BINARY, n)) for n in range(126))
 # Building the message tuple directly skips the generated keyword-checking ``__new__``.
 _new_message = tuple.__new__
 
@@ -85,7 +92,7 @@ class WSConnection:
         client: bool,
         max_size: int = 4 * 1024 * 1024,
         deflate: DeflateParams | None = None,
-        compress_level: int = -1,
+        compress_level: int = DEFAULT_LEVEL,
     ) -> None:
         self.client = client
         self._reader = FrameReader(masked=not client, allow_rsv1=deflate is not None)
@@ -274,11 +281,27 @@ class WSConnection:
 
     def send_message(self, data: bytes, *, text: bool, compress: bool | None = None) -> bytes:
         """Frame one whole message (``data`` already encoded for text)."""
+        if not self.client and (self._deflater is None or compress is False):
+            n = len(data)
+            if n < 126:
+                return (_TEXT_HEADS if text else _BINARY_HEADS)[n] + data
+        head, payload = self.message_parts(data, text=text, compress=compress)
+        return head + payload
+
+    def message_parts(
+        self, data: bytes, *, text: bool, compress: bool | None = None
+    ) -> tuple[bytes, bytes]:
+        """One whole message as its frame header and payload, to be written one after the
+        other: a big payload is not copied into one buffer with its header."""
         opcode = OP_TEXT if text else OP_BINARY
         deflater = self._deflater
-        if deflater is not None and compress is not False:
-            return encode_frame(opcode, deflater.compress(data), rsv1=True, mask=self.client)
-        return encode_frame(opcode, data, mask=self.client)
+        rsv1 = deflater is not None and compress is not False
+        if rsv1:
+            data = deflater.compress(data)  # type: ignore[union-attr]
+        if self.client:
+            key = os.urandom(4)
+            return masked_header(opcode, len(data), key, rsv1=rsv1), apply_mask(data, key)
+        return frame_header(opcode, len(data), rsv1=rsv1), data
 
     def send_frame(self, data: bytes, opcode: int, *, fin: bool = True) -> bytes:
         """Frame raw ``data`` with ``opcode`` (no compression)."""

@@ -27,8 +27,9 @@ __all__ = [
     "FrameReader",
     "apply_mask",
     "encode_frame",
-    "mask_range",
     "frame_header",
+    "mask_range",
+    "masked_header",
 ]
 
 OP_CONTINUATION = 0x0
@@ -61,9 +62,7 @@ def apply_mask(data: bytes | bytearray | memoryview, key: bytes, offset: int = 0
     return mask_range(data, 0, len(data), key, offset)
 
 
-def mask_range(
-    buf: bytes | bytearray, start: int, stop: int, key: bytes, offset: int = 0
-) -> bytes:
+def mask_range(buf: bytes | bytearray, start: int, stop: int, key: bytes, offset: int = 0) -> bytes:
     """``buf[start:stop]`` XORed with ``key`` (``offset``: the range's position in the
     payload), without first copying the range out of ``buf``."""
     n = stop - start
@@ -95,24 +94,26 @@ def frame_header(opcode: int, length: int, *, fin: bool = True, rsv1: bool = Fal
     return _pack_long(b0, 127, length)
 
 
+def masked_header(
+    opcode: int, length: int, key: bytes, *, fin: bool = True, rsv1: bool = False
+) -> bytes:
+    """The header of a masked frame (client side), ending with the masking ``key``."""
+    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    if length < 126:
+        return bytes((b0, 0x80 | length)) + key
+    if length < 65536:
+        return _pack_short(b0, 0xFE, length) + key
+    return _pack_long(b0, 0xFF, length) + key
+
+
 def encode_frame(
     opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, mask: bool = False
 ) -> bytes:
     """A whole frame; clients ``mask`` with a fresh random key (RFC 6455 section 5.3)."""
-    n = len(payload)
-    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
     if not mask:
-        if n < 126:
-            return bytes((b0, n)) + payload
-        return frame_header(opcode, n, fin=fin, rsv1=rsv1) + payload
+        return frame_header(opcode, len(payload), fin=fin, rsv1=rsv1) + payload
     key = os.urandom(4)
-    if n < 126:
-        head = bytes((b0, 0x80 | n))
-    elif n < 65536:
-        head = _pack_short(b0, 0xFE, n)
-    else:
-        head = _pack_long(b0, 0xFF, n)
-    return head + key + apply_mask(payload, key)
+    return masked_header(opcode, len(payload), key, fin=fin, rsv1=rsv1) + apply_mask(payload, key)
 
 
 class FrameChunk(NamedTuple):
