@@ -308,39 +308,53 @@ class WebSocketChannel:
         while True:
             if queue:
                 msg = queue.popleft()
-                pending = self._pending_fail
-                if pending is not None and msg.data is pending:
-                    self._fail(pending.code, pending, report=False)
-                if self._paused_reading and len(queue) <= _LOW_WATER:
-                    self._paused_reading = False
-                    if self._transport is not None:
-                        self._transport.resume_reading()
+                if self._pending_fail is not None or self._paused_reading:
+                    self._taken(msg)
                 return msg
-            if self._transport is None or self._lost_called:
-                return CLOSED_MESSAGE
-            if self._ws_closed:
-                conn = self._conn
-                if conn is not None and conn.state in (
-                    ConnectionState.CLOSED,
-                    ConnectionState.FAILED,
-                ):
-                    return CLOSED_MESSAGE
-                return CLOSING_MESSAGE
-            if self._waiter is not None:
-                raise RuntimeError("Concurrent call to receive() is not allowed")
-            loop = self._loop
-            assert loop is not None
-            waiter = self._waiter = loop.create_future()
-            wait = timeout if timeout is not None else self._receive_timeout
-            try:
-                if wait is None:
-                    await waiter
-                else:
-                    async with asyncio.timeout(wait):
-                        await waiter
-            finally:
-                if self._waiter is waiter:
-                    self._waiter = None
+            if self._transport is None or self._lost_called or self._ws_closed:
+                return self._end_message()
+            await self._wait(timeout)
+
+    def _taken(self, msg: WSMessage) -> None:
+        """Bookkeeping after a message left the queue: a deferred failure, backpressure."""
+        pending = self._pending_fail
+        if pending is not None and msg.data is pending:
+            self._fail(pending.code, pending, report=False)
+        if self._paused_reading and len(self._queue) <= _LOW_WATER:
+            self._paused_reading = False
+            if self._transport is not None:
+                self._transport.resume_reading()
+
+    def _end_message(self) -> WSMessage:
+        """What ``receive`` gives when no message will come: CLOSING or CLOSED."""
+        if self._transport is None or self._lost_called:
+            return CLOSED_MESSAGE
+        conn = self._conn
+        if conn is not None and conn.state in (ConnectionState.CLOSED, ConnectionState.FAILED):
+            return CLOSED_MESSAGE
+        return CLOSING_MESSAGE
+
+    def _wait(self, timeout: float | None) -> Any:
+        """An awaitable that ends when a message (or the end) arrives: the bare future
+        unless a timeout applies, so the usual wait costs no coroutine of its own."""
+        previous = self._waiter
+        if previous is not None and not previous.done():  # done: a cancelled wait's leftover
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        loop = self._loop
+        assert loop is not None
+        waiter = self._waiter = loop.create_future()
+        wait = timeout if timeout is not None else self._receive_timeout
+        if wait is None:
+            return waiter
+        return self._wait_for(waiter, wait)
+
+    async def _wait_for(self, waiter: asyncio.Future[None], wait: float) -> None:
+        try:
+            async with asyncio.timeout(wait):
+                await waiter
+        finally:
+            if self._waiter is waiter:
+                self._waiter = None
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
         """The next message, which must be TEXT."""
@@ -366,10 +380,19 @@ class WebSocketChannel:
         return self
 
     async def __anext__(self) -> WSMessage:
-        msg = await self.receive()
-        if msg.type in (_CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            raise StopAsyncIteration
-        return msg
+        # receive() inlined: one coroutine per message instead of two.
+        queue = self._queue
+        while True:
+            if queue:
+                msg = queue.popleft()
+                if self._pending_fail is not None or self._paused_reading:
+                    self._taken(msg)
+                if msg[0] is _CLOSE:
+                    raise StopAsyncIteration
+                return msg
+            if self._transport is None or self._lost_called or self._ws_closed:
+                raise StopAsyncIteration  # CLOSING or CLOSED
+            await self._wait(None)
 
     # sending ---------------------------------------------------------------------------------
 
