@@ -42,14 +42,13 @@ class WebSocketProtocol(asyncio.Protocol):
     connection's end so its own bookkeeping (server connection sets, pools) stays right.
     """
 
-    __slots__ = ("_channel", "_previous")
+    __slots__ = ("_channel", "_previous", "data_received")
 
     def __init__(self, channel: WebSocketChannel, previous: asyncio.BaseProtocol | None) -> None:
         self._channel = channel
         self._previous = previous
-
-    def data_received(self, data: bytes) -> None:
-        self._channel._feed(data)
+        # The transport calls the channel directly: no hop through this object per read.
+        self.data_received = channel._feed  # type: ignore[method-assign]
 
     def eof_received(self) -> bool | None:
         return None  # let the transport close; connection_lost reports it
@@ -417,7 +416,9 @@ class WebSocketChannel:
 
     def _send_message(self, data: bytes, text: bool, compress: int | bool | None) -> None:
         """Put one message on the transport now (the caller awaits only when paused)."""
-        conn = self._check_sendable()
+        conn = self._conn
+        if conn is None or conn.state is not ConnectionState.OPEN:
+            conn = self._check_sendable()
         transport = self._transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
