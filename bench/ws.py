@@ -75,26 +75,100 @@ def build_app(web: Any) -> Any:
     return app
 
 
+class FloorProtocol(asyncio.Protocol):
+    """The ``floor`` reference: no framework, just what an echo must do at the least (answer
+    the handshake, unmask, frame the answer). It assumes what the load sends (one whole,
+    uncompressed frame per read, no control frames), so it runs the uncompressed scenarios."""
+
+    transport: Any = None
+    head = b""
+    upgraded = False
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.upgraded:
+            self.echo(data)
+            return
+        self.head += data
+        if b"\r\n\r\n" not in self.head:
+            return
+        import base64
+        import hashlib
+
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in self.head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(
+            hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+        )
+        self.transport.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        self.upgraded = True
+        self.buf = bytearray()
+
+    def echo(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        while len(buf) >= 6:
+            n = buf[1] & 0x7F
+            start = 6 if n < 126 else 8 if n == 126 else 14
+            if n == 126:
+                n = int.from_bytes(buf[2:4], "big")
+            elif n == 127:
+                n = int.from_bytes(buf[2:10], "big")
+            if len(buf) < start + n:
+                return
+            key = bytes(buf[start - 4 : start])
+            payload = bytes(buf[start : start + n])
+            pad = (key * (n // 4 + 1))[:n]
+            plain = (int.from_bytes(payload, "little") ^ int.from_bytes(pad, "little")).to_bytes(
+                n, "little"
+            )
+            if n < 126:
+                head = bytes((buf[0], n))
+            elif n < 65536:
+                head = bytes((buf[0], 126)) + n.to_bytes(2, "big")
+            else:
+                head = bytes((buf[0], 127)) + n.to_bytes(8, "big")
+            del buf[: start + n]
+            self.transport.write(head + plain)
+            if head[0] & 0x0F == 0x8:  # a close frame: echoed as the answer, then TCP goes
+                self.transport.close()
+
+
 async def serve(framework: str, max_seconds: float) -> None:
-    web = importlib.import_module(f"{framework}.web")
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    runner = web.AppRunner(build_app(web), access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.SockSite(runner, sock, backlog=1024).start()
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if framework == "floor":
+        server = await loop.create_server(FloorProtocol, sock=sock, backlog=1024)
+        runner = None
+        where = __file__
+    else:
+        web = importlib.import_module(f"{framework}.web")
+        runner = web.AppRunner(build_app(web), access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock, backlog=1024).start()
+        where = importlib.import_module(framework).__file__
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.call_later(max_seconds, stop.set)
-    print(
-        f"READY {sock.getsockname()[1]} {importlib.import_module(framework).__file__}", flush=True
-    )
+    print(f"READY {sock.getsockname()[1]} {where}", flush=True)
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
+        else:
+            server.close()
 
 
 # --- the load (this process) -----------------------------------------------------------------
@@ -169,7 +243,7 @@ def start_server(framework: str, surge_src: Path, max_seconds: float) -> tuple[A
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--serve", choices=["surge", "aiohttp"])
+    parser.add_argument("--serve", choices=["surge", "aiohttp", "floor"])
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--only", default="")
@@ -192,6 +266,8 @@ def main() -> None:
         for n, scenario in enumerate(scenarios):
             order = frameworks if n % 2 == 0 else frameworks[::-1]  # alternate who goes first
             for fw in order:
+                if fw == "floor" and scenario.compress:
+                    continue
                 proc, port = servers[fw]
                 results[fw, scenario.name] = uvloop.run(
                     measure(port, proc.pid, scenario, args.duration)
@@ -203,6 +279,8 @@ def main() -> None:
     print(f"{'scenario':<12} {'framework':<9} {'rt/s':>9} {'MB/s':>8} {'CPU us/rt':>10}")
     for scenario in scenarios:
         for fw in frameworks:
+            if (fw, scenario.name) not in results:
+                continue
             r = results[fw, scenario.name]
             print(
                 f"{scenario.name:<12} {fw:<9} {r['rt_per_s']:>9.0f} {r['mb_per_s']:>8.1f}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.helpers import serve
 from tests.ws import autobahn_client, echo_server
-from tests.ws.test_autobahn import free_port, kosoku, outcomes
+from tests.ws.test_autobahn import free_port, kosoku, outcomes, report_ready
 
 
 async def server_side(out: Path) -> dict[str, int]:
@@ -39,7 +39,7 @@ async def client_side(out: Path) -> dict[str, int]:
             writer.close()
             break
         await autobahn_client.run_all(f"ws://127.0.0.1:{port}")
-        while not (out / "index.json").exists():
+        while not report_ready(out):
             await asyncio.sleep(0.1)
     finally:
         if proc.returncode is None:

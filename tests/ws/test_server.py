@@ -257,6 +257,29 @@ async def test_json_helpers_and_receive_timeout() -> None:
         assert await client.recv() == "timed out"
 
 
+async def test_a_cancelled_wait_leaves_receive_usable() -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        waiting = asyncio.ensure_future(ws.__anext__())
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        with pytest.raises(TimeoutError):
+            await ws.receive(timeout=0.05)  # a timed-out wait, too, is not "concurrent"
+        await ws.send_str("ready")
+        msg = await ws.receive()
+        await ws.send_str(f"got {msg.data}")
+        await ws.close()
+        return ws
+
+    async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
+        assert await client.recv() == "ready"
+        await client.send("after")
+        assert await client.recv() == "got after"
+
+
 async def test_heartbeat_closes_a_peer_that_never_pongs() -> None:
     result: list[Any] = []
 

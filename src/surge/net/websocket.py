@@ -31,6 +31,8 @@ _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
 _HIGH_WATER = 64  # queued messages before the transport pauses
 _LOW_WATER = 16
+# From this size a message's header and payload go to the transport separately (no copy).
+_WRITELINES_FROM = 16 * 1024
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -40,14 +42,13 @@ class WebSocketProtocol(asyncio.Protocol):
     connection's end so its own bookkeeping (server connection sets, pools) stays right.
     """
 
-    __slots__ = ("_channel", "_previous")
+    __slots__ = ("_channel", "_previous", "data_received")
 
     def __init__(self, channel: WebSocketChannel, previous: asyncio.BaseProtocol | None) -> None:
         self._channel = channel
         self._previous = previous
-
-    def data_received(self, data: bytes) -> None:
-        self._channel._feed(data)
+        # The transport calls the channel directly: no hop through this object per read.
+        self.data_received = channel._feed  # type: ignore[method-assign]
 
     def eof_received(self) -> bool | None:
         return None  # let the transport close; connection_lost reports it
@@ -181,22 +182,33 @@ class WebSocketChannel:
     def _dispatch(self, messages: list[WSMessage]) -> None:
         conn = self._conn
         assert conn is not None
+        queue = self._queue
         for msg in messages:
-            kind = msg.type
+            kind = msg[0]
             if kind is _TEXT or kind is _BINARY:
                 if conn.state is not ConnectionState.CLOSE_SENT:  # else: dropped while closing
-                    self._push(msg)
+                    queue.append(msg)
             elif kind is _PING:
                 if self._autoping:
-                    self._write(conn.send_pong(msg.data))
+                    self._write(conn.send_pong(msg[1]))
                 else:
-                    self._push(msg)
+                    queue.append(msg)
             elif kind is _PONG:
                 if not self._autoping:
-                    self._push(msg)
+                    queue.append(msg)
             else:
                 self._on_close_frame(msg)
-                return
+                break
+        if queue:
+            # One wake-up for the whole batch; the reader drains the queue without waiting.
+            waiter = self._waiter
+            if waiter is not None:
+                self._waiter = None
+                if not waiter.done():
+                    waiter.set_result(None)
+            if len(queue) >= _HIGH_WATER and not self._paused_reading and self._transport:
+                self._paused_reading = True
+                self._transport.pause_reading()
 
     def _on_close_frame(self, msg: WSMessage) -> None:
         conn = self._conn
@@ -295,39 +307,53 @@ class WebSocketChannel:
         while True:
             if queue:
                 msg = queue.popleft()
-                pending = self._pending_fail
-                if pending is not None and msg.data is pending:
-                    self._fail(pending.code, pending, report=False)
-                if self._paused_reading and len(queue) <= _LOW_WATER:
-                    self._paused_reading = False
-                    if self._transport is not None:
-                        self._transport.resume_reading()
+                if self._pending_fail is not None or self._paused_reading:
+                    self._taken(msg)
                 return msg
-            if self._transport is None or self._lost_called:
-                return CLOSED_MESSAGE
-            if self._ws_closed:
-                conn = self._conn
-                if conn is not None and conn.state in (
-                    ConnectionState.CLOSED,
-                    ConnectionState.FAILED,
-                ):
-                    return CLOSED_MESSAGE
-                return CLOSING_MESSAGE
-            if self._waiter is not None:
-                raise RuntimeError("Concurrent call to receive() is not allowed")
-            loop = self._loop
-            assert loop is not None
-            waiter = self._waiter = loop.create_future()
-            wait = timeout if timeout is not None else self._receive_timeout
-            try:
-                if wait is None:
-                    await waiter
-                else:
-                    async with asyncio.timeout(wait):
-                        await waiter
-            finally:
-                if self._waiter is waiter:
-                    self._waiter = None
+            if self._transport is None or self._lost_called or self._ws_closed:
+                return self._end_message()
+            await self._wait(timeout)
+
+    def _taken(self, msg: WSMessage) -> None:
+        """Bookkeeping after a message left the queue: a deferred failure, backpressure."""
+        pending = self._pending_fail
+        if pending is not None and msg.data is pending:
+            self._fail(pending.code, pending, report=False)
+        if self._paused_reading and len(self._queue) <= _LOW_WATER:
+            self._paused_reading = False
+            if self._transport is not None:
+                self._transport.resume_reading()
+
+    def _end_message(self) -> WSMessage:
+        """What ``receive`` gives when no message will come: CLOSING or CLOSED."""
+        if self._transport is None or self._lost_called:
+            return CLOSED_MESSAGE
+        conn = self._conn
+        if conn is not None and conn.state in (ConnectionState.CLOSED, ConnectionState.FAILED):
+            return CLOSED_MESSAGE
+        return CLOSING_MESSAGE
+
+    def _wait(self, timeout: float | None) -> Any:
+        """An awaitable that ends when a message (or the end) arrives: the bare future
+        unless a timeout applies, so the usual wait costs no coroutine of its own."""
+        previous = self._waiter
+        if previous is not None and not previous.done():  # done: a cancelled wait's leftover
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        loop = self._loop
+        assert loop is not None
+        waiter = self._waiter = loop.create_future()
+        wait = timeout if timeout is not None else self._receive_timeout
+        if wait is None:
+            return waiter
+        return self._wait_for(waiter, wait)
+
+    async def _wait_for(self, waiter: asyncio.Future[None], wait: float) -> None:
+        try:
+            async with asyncio.timeout(wait):
+                await waiter
+        finally:
+            if self._waiter is waiter:
+                self._waiter = None
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
         """The next message, which must be TEXT."""
@@ -353,10 +379,19 @@ class WebSocketChannel:
         return self
 
     async def __anext__(self) -> WSMessage:
-        msg = await self.receive()
-        if msg.type in (_CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            raise StopAsyncIteration
-        return msg
+        # receive() inlined: one coroutine per message instead of two.
+        queue = self._queue
+        while True:
+            if queue:
+                msg = queue.popleft()
+                if self._pending_fail is not None or self._paused_reading:
+                    self._taken(msg)
+                if msg[0] is _CLOSE:
+                    raise StopAsyncIteration
+                return msg
+            if self._transport is None or self._lost_called or self._ws_closed:
+                raise StopAsyncIteration  # CLOSING or CLOSED
+            await self._wait(None)
 
     # sending ---------------------------------------------------------------------------------
 
@@ -366,10 +401,10 @@ class WebSocketChannel:
             raise ConnectionResetError("Cannot write to closing transport")
         transport.write(data)
 
-    async def _send(self, data: bytes) -> None:
+    def _check_sendable(self) -> WSConnection:
         conn = self._conn
         if conn is None:
-            raise RuntimeError("WebSocket is not started")
+            raise RuntimeError("Call .prepare() first")
         state = conn.state
         if (
             state is not ConnectionState.OPEN
@@ -377,6 +412,24 @@ class WebSocketChannel:
             and self._pending_fail is None
         ):
             raise ConnectionResetError("Cannot write to closing transport")
+        return conn
+
+    def _send_message(self, data: bytes, text: bool, compress: int | bool | None) -> None:
+        """Put one message on the transport now (the caller awaits only when paused)."""
+        conn = self._conn
+        if conn is None or conn.state is not ConnectionState.OPEN:
+            conn = self._check_sendable()
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        want = None if compress is None else bool(compress)
+        if len(data) < _WRITELINES_FROM:
+            transport.write(conn.send_message(data, text=text, compress=want))
+        else:
+            transport.writelines(conn.message_parts(data, text=text, compress=want))
+
+    async def _send(self, data: bytes) -> None:
+        self._check_sendable()
         self._write(data)
         if self._paused_writing:
             await self._drain()
@@ -406,17 +459,21 @@ class WebSocketChannel:
         """Send a TEXT message."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        conn = self._started()
-        await self._send(conn.send_message(data.encode(), text=True, compress=_want(compress)))
+        self._send_message(data.encode(), True, compress)
+        if self._paused_writing:
+            await self._drain()
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | bool | None = None
     ) -> None:
         """Send a BINARY message."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        conn = self._started()
-        await self._send(conn.send_message(bytes(data), text=False, compress=_want(compress)))
+        if type(data) is not bytes:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+            data = bytes(data)  # the transport may keep it: a caller's buffer must not change
+        self._send_message(data, False, compress)
+        if self._paused_writing:
+            await self._drain()
 
     async def send_json(
         self,

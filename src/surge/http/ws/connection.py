@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import codecs
 import enum
+import os
 
-from surge.http.ws.deflate import DeflateParams, MessageDeflater, MessageInflater
+from surge.http.ws.deflate import DEFAULT_LEVEL, DeflateParams, MessageDeflater, MessageInflater
 from surge.http.ws.errors import WSProtocolError
 from surge.http.ws.frames import (
     OP_BINARY,
@@ -27,7 +28,11 @@ from surge.http.ws.frames import (
     OP_PONG,
     OP_TEXT,
     FrameReader,
+    apply_mask,
     encode_frame,
+    frame_header,
+    mask_range,
+    masked_header,
 )
 from surge.http.ws.models import WSMessage, WSMsgType
 
@@ -37,6 +42,11 @@ _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _VALID_CLOSE = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+# Headers of whole unmasked frames (a server's) by payload length, for short messages.
+_TEXT_HEADS = tuple(bytes((0x80 | OP_TEXT, n)) for n in range(126))
+_BINARY_HEADS = tuple(bytes((0x80 | OP_BINARY, n)) for n in range(126))
+# Building the message tuple directly skips the generated keyword-checking ``__new__``.
+_new_message = tuple.__new__
 
 
 def is_valid_close_code(code: int) -> bool:
@@ -63,9 +73,11 @@ class WSConnection:
         "_decoder",
         "_deflater",
         "_inflater",
+        "_masked",
         "_max_size",
         "_opcode",
         "_parts",
+        "_plain_ops",
         "_reader",
         "_size",
         "client",
@@ -80,10 +92,17 @@ class WSConnection:
         client: bool,
         max_size: int = 4 * 1024 * 1024,
         deflate: DeflateParams | None = None,
-        compress_level: int = -1,
+        compress_level: int = DEFAULT_LEVEL,
     ) -> None:
         self.client = client
         self._reader = FrameReader(masked=not client, allow_rsv1=deflate is not None)
+        # For the fast path: the mask bit the peer must set, and the first header bytes of
+        # whole (FIN) text/binary frames, compressed (RSV1) only when deflate was agreed.
+        self._masked = 0 if client else 0x80
+        plain = {0x80 | OP_TEXT, 0x80 | OP_BINARY}
+        if deflate is not None:
+            plain |= {0xC0 | OP_TEXT, 0xC0 | OP_BINARY}
+        self._plain_ops = frozenset(plain)
         self._max_size = max_size
         self._deflater = MessageDeflater(deflate, compress_level) if deflate else None
         self._inflater = MessageInflater(deflate, max_size) if deflate else None
@@ -113,7 +132,12 @@ class WSConnection:
             raise WSProtocolError(1002, "Connection already failed")
         out: list[WSMessage] = []
         try:
-            self._receive(data, out)
+            pos = 0
+            if not self._opcode and self._reader.idle:
+                pos = self._receive_whole(data, out)
+                if pos == len(data):
+                    return out
+            self._receive(data, pos, out)
         except WSProtocolError as exc:
             # Messages completed before the fault still count: the caller may deliver them
             # (in order) before failing the connection.
@@ -122,8 +146,59 @@ class WSConnection:
             raise
         return out
 
-    def _receive(self, data: bytes, out: list[WSMessage]) -> None:
-        for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data):
+    def _receive_whole(self, data: bytes, out: list[WSMessage]) -> int:
+        """The fast path: whole unfragmented data frames, each parsed in one step.
+
+        Returns where the first frame it leaves to the general path starts (a control frame,
+        a fragment, a frame not yet complete, anything it would have to refuse).
+        """
+        end = len(data)
+        pos = 0
+        masked = self._masked
+        head = 6 if masked else 2
+        plain_ops = self._plain_ops
+        limit = self._max_size
+        inflater = self._inflater
+        while end - pos >= head:
+            b0 = data[pos]
+            if b0 not in plain_ops:
+                break
+            length = data[pos + 1]
+            if (length & 0x80) != masked:
+                break
+            length &= 0x7F
+            start = pos + head
+            if length == 126:
+                start += 2
+                if start > end:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length == 127:
+                break
+            if limit and length > limit:
+                break  # the general path refuses it (or bounds what it inflates to)
+            stop = start + length
+            if stop > end:
+                break
+            if masked:
+                payload = mask_range(data, start, stop, data[start - 4 : start])
+            else:
+                payload = data[start:stop]
+            if b0 & 0x40:
+                assert inflater is not None
+                payload = inflater.inflate(payload, end=True)
+            if b0 & 0x0F == OP_TEXT:
+                try:
+                    out.append(_new_message(WSMessage, (_TEXT, payload.decode("utf-8"), "")))
+                except UnicodeDecodeError:
+                    raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+            else:
+                out.append(_new_message(WSMessage, (_BINARY, payload, "")))
+            pos = stop
+        return pos
+
+    def _receive(self, data: bytes, start: int, out: list[WSMessage]) -> None:
+        for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data, start):
             if opcode >= OP_CLOSE:
                 out.append(self._control(opcode, chunk))
                 continue
@@ -206,11 +281,27 @@ class WSConnection:
 
     def send_message(self, data: bytes, *, text: bool, compress: bool | None = None) -> bytes:
         """Frame one whole message (``data`` already encoded for text)."""
+        if not self.client and (self._deflater is None or compress is False):
+            n = len(data)
+            if n < 126:
+                return (_TEXT_HEADS if text else _BINARY_HEADS)[n] + data
+        head, payload = self.message_parts(data, text=text, compress=compress)
+        return head + payload
+
+    def message_parts(
+        self, data: bytes, *, text: bool, compress: bool | None = None
+    ) -> tuple[bytes, bytes]:
+        """One whole message as its frame header and payload, to be written one after the
+        other: a big payload is not copied into one buffer with its header."""
         opcode = OP_TEXT if text else OP_BINARY
         deflater = self._deflater
-        if deflater is not None and compress is not False:
-            return encode_frame(opcode, deflater.compress(data), rsv1=True, mask=self.client)
-        return encode_frame(opcode, data, mask=self.client)
+        rsv1 = deflater is not None and compress is not False
+        if rsv1:
+            data = deflater.compress(data)  # type: ignore[union-attr]
+        if self.client:
+            key = os.urandom(4)
+            return masked_header(opcode, len(data), key, rsv1=rsv1), apply_mask(data, key)
+        return frame_header(opcode, len(data), rsv1=rsv1), data
 
     def send_frame(self, data: bytes, opcode: int, *, fin: bool = True) -> bytes:
         """Frame raw ``data`` with ``opcode`` (no compression)."""

@@ -28,6 +28,8 @@ __all__ = [
     "apply_mask",
     "encode_frame",
     "frame_header",
+    "mask_range",
+    "masked_header",
 ]
 
 OP_CONTINUATION = 0x0
@@ -46,16 +48,40 @@ _unpack_short = struct.Struct("!H").unpack_from
 _unpack_long = struct.Struct("!Q").unpack_from
 
 
+# XOR tables for masking by translation: _XOR[k] maps each byte b to b ^ k.
+_XOR = [bytes(b ^ k for b in range(256)) for k in range(256)]
+# Below this size one big-integer XOR is cheaper; above it four strided translations are
+# (measured with callgrind: they cost about 25 instructions per byte against 40).
+_TRANSLATE_FROM = 512
+
+
 def apply_mask(data: bytes | bytearray | memoryview, key: bytes, offset: int = 0) -> bytes:
     """XOR ``data`` with the 4-byte ``key``; ``offset`` is data's position in the payload."""
-    n = len(data)
-    if not n:
+    if type(data) is memoryview:
+        data = bytes(data)
+    return mask_range(data, 0, len(data), key, offset)
+
+
+def mask_range(buf: bytes | bytearray, start: int, stop: int, key: bytes, offset: int = 0) -> bytes:
+    """``buf[start:stop]`` XORed with ``key`` (``offset``: the range's position in the
+    payload), without first copying the range out of ``buf``."""
+    n = stop - start
+    if n <= 0:
         return b""
     shift = offset & 3
     if shift:
         key = key[shift:] + key[:shift]
-    pad = (key * ((n >> 2) + 1))[:n]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(pad, "little")).to_bytes(n, "little")
+    if n < _TRANSLATE_FROM:
+        pad = (key * ((n >> 2) + 1))[:n]
+        return (int.from_bytes(buf[start:stop], "little") ^ int.from_bytes(pad, "little")).to_bytes(
+            n, "little"
+        )
+    out = bytearray(n)
+    out[0::4] = buf[start:stop:4].translate(_XOR[key[0]])
+    out[1::4] = buf[start + 1 : stop : 4].translate(_XOR[key[1]])
+    out[2::4] = buf[start + 2 : stop : 4].translate(_XOR[key[2]])
+    out[3::4] = buf[start + 3 : stop : 4].translate(_XOR[key[3]])
+    return bytes(out)
 
 
 def frame_header(opcode: int, length: int, *, fin: bool = True, rsv1: bool = False) -> bytes:
@@ -68,24 +94,26 @@ def frame_header(opcode: int, length: int, *, fin: bool = True, rsv1: bool = Fal
     return _pack_long(b0, 127, length)
 
 
+def masked_header(
+    opcode: int, length: int, key: bytes, *, fin: bool = True, rsv1: bool = False
+) -> bytes:
+    """The header of a masked frame (client side), ending with the masking ``key``."""
+    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    if length < 126:
+        return bytes((b0, 0x80 | length)) + key
+    if length < 65536:
+        return _pack_short(b0, 0xFE, length) + key
+    return _pack_long(b0, 0xFF, length) + key
+
+
 def encode_frame(
     opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, mask: bool = False
 ) -> bytes:
     """A whole frame; clients ``mask`` with a fresh random key (RFC 6455 section 5.3)."""
-    n = len(payload)
-    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
     if not mask:
-        if n < 126:
-            return bytes((b0, n)) + payload
-        return frame_header(opcode, n, fin=fin, rsv1=rsv1) + payload
+        return frame_header(opcode, len(payload), fin=fin, rsv1=rsv1) + payload
     key = os.urandom(4)
-    if n < 126:
-        head = bytes((b0, 0x80 | n))
-    elif n < 65536:
-        head = _pack_short(b0, 0xFE, n)
-    else:
-        head = _pack_long(b0, 0xFF, n)
-    return head + key + apply_mask(payload, key)
+    return masked_header(opcode, len(payload), key, fin=fin, rsv1=rsv1) + apply_mask(payload, key)
 
 
 class FrameChunk(NamedTuple):
@@ -145,17 +173,24 @@ class FrameReader:
         if self._error is not None:
             raise self._error
 
-    def feed(self, data: bytes) -> list[FrameChunk]:
+    @property
+    def idle(self) -> bool:
+        """Between frames with nothing buffered: the next byte starts a frame header."""
+        return self._length < 0 and not self._buf and self._error is None
+
+    def feed(self, data: bytes, start: int = 0) -> list[FrameChunk]:
+        """Chunks completed by ``data[start:]``."""
         if self._error is not None:
             raise self._error
         buf = self._buf
         if buf:
-            buf += data
+            buf += data[start:] if start else data
             view: bytes | bytearray = buf
+            pos = 0
         else:
             view = data
+            pos = start
         out: list[FrameChunk] = []
-        pos = 0
         end = len(view)
         while True:
             if self._length < 0:
@@ -182,11 +217,12 @@ class FrameReader:
             first = self._first
             if take <= 0 and length and not first:
                 break
-            piece = view[pos : pos + take]
             if self._masked:
-                piece = apply_mask(piece, self._key, offset)
-            elif type(piece) is not bytes:
-                piece = bytes(piece)
+                piece = mask_range(view, pos, pos + take, self._key, offset)
+            else:
+                piece = view[pos : pos + take]  # type: ignore[assignment]
+                if type(piece) is not bytes:
+                    piece = bytes(piece)
             pos += take
             offset += take
             last = offset == length
