@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,all]'
+	$(BIN)/pip install -q -e '.[dev,all,bench]'  # bench: the real aiohttp, for compat tests and benchmarks
 	touch $(STAMP)
 
 deps: $(STAMP)
@@ -47,7 +47,6 @@ conformance: deps
 	$(BIN)/python -m tests.ws.conformance
 
 bench: deps tools
-	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.server $(BENCH_ARGS)
 
 clean:
