@@ -42,6 +42,8 @@ __all__ = ["H1ServerProtocol"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
 _CONTENT_LENGTH = istr("Content-Length")
+# Bodies at least this large are not copied into the head's buffer (see send_head).
+_LARGE_BODY = 16384
 _DATE = istr("Date")
 # An unread request body at most this large is read and discarded to keep the connection.
 _DISCARD_LIMIT = 2**16
@@ -531,6 +533,10 @@ class H1ServerProtocol(asyncio.Protocol):
         if body is not None:
             self._eof_sent = True
             if body and not head_only:
+                if len(body) >= _LARGE_BODY:
+                    # Head and body as two buffers of one vectored write: no copy of the body.
+                    transport.writelines((b"".join(parts), body))
+                    return
                 parts.append(body)
         else:
             self._eof_sent = False
