@@ -554,9 +554,6 @@ class BaseRequest(MutableMapping[str, Any]):
         for signal in self._prepare_hooks:
             await signal.send(self, response)
 
-    async def _prepare_hook(self, response: Any) -> None:
-        await self._on_response_prepare(response)
-
 
 class Request(BaseRequest):
     """A request routed through an :class:`Application`: ``match_info``, ``app``."""

@@ -63,7 +63,6 @@ class StreamResponse(MutableMapping[str, Any]):
     """
 
     _body: bytes | None = None
-    _length_check = True
     # Per-instance state that most responses never change lives here as class defaults, so a
     # response costs only the stores it needs.
     _cookies: SimpleCookie | None = None
@@ -78,7 +77,6 @@ class StreamResponse(MutableMapping[str, Any]):
     _compressor: Compressor | None = None
     _body_length = 0
     _state: dict[str, Any] | None = None
-    _must_be_empty_body: bool | None = None
 
     def __init__(
         self,
