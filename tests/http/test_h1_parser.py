@@ -164,3 +164,39 @@ def test_pipelined_burst_ending_in_a_partial_head_is_not_oversize() -> None:
     assert len(heads) == 300
     assert parser.feed(b"\r\n") is None
     assert [h.target for h in heads[-2:]] == ["/x", "/partial"]
+
+
+def _versions(*parts: bytes) -> list[tuple[int, int]]:
+    return [head.version for kind, head in parse(*parts).events if isinstance(head, RequestHead)]
+
+
+def test_version_is_right_wherever_the_request_line_falls() -> None:
+    # The parser reads "HTTP/1.1" off a request line that starts its feed; every other
+    # position (pipelined, split, after stray CRLFs, after a body) must give the same answer.
+    one_zero = b"GET /a HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"
+    one_one = b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+    with_body = b"POST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+    stream = one_zero + one_one + with_body + one_zero + b"\r\n" + one_one + one_zero
+    expected = [(1, 0), (1, 1), (1, 1), (1, 0), (1, 1), (1, 0)]
+    assert _versions(stream) == expected
+    for cut in range(1, len(stream)):
+        assert _versions(stream[:cut], stream[cut:]) == expected, cut
+    assert _versions(*(bytes([b]) for b in stream)) == expected
+
+
+def test_no_completion_event_for_a_request_without_body() -> None:
+    sink = parse(
+        b"GET / HTTP/1.1\r\nHost: h\r\n\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"
+    )
+    assert [kind for kind, _ in sink.events] == ["head", "head", "body", "end"]
+
+
+def test_trailer_fields_are_bounded_and_do_not_leak_into_the_next_head() -> None:
+    chunked = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+    sink = parse(chunked + b"Host: t\r\nX-T: 1\r\n\r\nGET /n HTTP/1.1\r\nHost: h\r\n\r\n")
+    heads = [head for kind, head in sink.events if isinstance(head, RequestHead)]
+    assert [h.target for h in heads] == ["/", "/n"]
+    assert heads[1].headers == [(b"Host", b"h")]
+    many = b"".join(b"X-%d: v\r\n" % i for i in range(200))
+    with pytest.raises(HeadersTooLarge):
+        parse(chunked + many + b"\r\n")

@@ -30,12 +30,14 @@ if TYPE_CHECKING:
     from surge.server.response import StreamResponse
     from surge.server.routing.match import UrlMappingMatchInfo
 
+
 __all__ = ["AppKey", "Application", "CleanupContext", "CleanupError", "lifespanContext"]
 
 _T = TypeVar("_T")
 Handler = Callable[["Request"], Awaitable["StreamResponse"]]
 Middleware = Callable[["Request", Handler], Awaitable["StreamResponse"]]
 web_logger = logging.getLogger("surge.web")
+_new_request = object.__new__
 
 
 class AppKey(Generic[_T]):
@@ -385,17 +387,17 @@ class Application(MutableMapping[Any, Any]):
         return Server(self._handle, request_factory=factory, **kwargs)
 
     def _make_request(self, head: Any, payload: Any, protocol: Any) -> Request:
-        from surge.server.request import Request
-
-        return Request(
-            head,
-            payload,
-            protocol,
-            protocol,
-            None,
-            protocol._loop,
-            client_max_size=self._client_max_size,
-        )
+        # Once per request: the attribute stores of Request.__init__ without its call and
+        # its optional arguments (the other defaults live on the class).
+        request = _new_request(Request)
+        request._head = head
+        request._payload = payload
+        request._protocol = protocol
+        request._writer = protocol
+        request._loop = protocol._loop
+        request._client_max_size = self._client_max_size
+        request._state = {}
+        return request
 
     def _make_uncompressed_request(self, head: Any, payload: Any, protocol: Any) -> Request:
         # Application(compress=False): responses are compressed only when a handler asks.

@@ -187,7 +187,8 @@ class Server:
         except Exception as exc:
             response = self.handle_error(request, exc)
         else:
-            if not isinstance(response, StreamResponse):
+            # ``type() is`` first: StreamResponse is an ABC, so isinstance is a slow check.
+            if type(response) is not Response and not isinstance(response, StreamResponse):
                 problem = (
                     "Missing return statement on request handler"
                     if response is None

@@ -6,7 +6,8 @@ Invariants:
   the version (only 1.0 and 1.1), a single Host, and bounded sizes for the request line, each
   header field, the number of fields and the bytes buffered while a head is incomplete.
 - After an error the parser is dead; the caller answers ``error.status`` and closes.
-- The sink is only called with complete heads; body bytes follow in order, then completion.
+- The sink is only called with complete heads; body bytes follow in order, then completion
+  (``on_request_complete`` only for a head that announced a body).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Protocol
 import httptools
 
 from surge.http.errors import BadRequest, HeadersTooLarge, HttpProtocolError, UriTooLong
-from surge.http.version import HttpVersion10, HttpVersion11
+from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
 
@@ -53,6 +54,7 @@ class RequestHead:
         upgrade: bool,
         chunked: bool,
         content_length: int | None,
+        expect: bool = False,
     ) -> None:
         self.method = method
         self.target = target
@@ -62,7 +64,7 @@ class RequestHead:
         self.upgrade = upgrade
         self.chunked = chunked
         self.content_length = content_length
-        self.expect = False  # an Expect header is present
+        self.expect = expect  # an Expect header is present
 
     @property
     def has_body(self) -> bool:
@@ -80,19 +82,25 @@ class H1RequestParser:
 
     ``feed`` returns ``None`` normally, or the offset in ``data`` where an upgraded
     protocol's bytes start (after a request with ``Upgrade`` or ``CONNECT``).
+
+    The llhttp callbacks run for every request, so they do as little as they can: a head is
+    in progress exactly while ``_url`` is non-empty, and the per-head state is reset when the
+    head completes (not again when the message does).
     """
 
     __slots__ = (
         "_chunked",
         "_completed",
         "_content_length",
+        "_data",
         "_expect",
         "_fed",
         "_has_host",
         "_headers",
-        "_in_head",
+        "_in_body",
         "_parser",
         "_sink",
+        "_upgrade",
         "_url",
         "max_field_size",
         "max_headers",
@@ -113,25 +121,31 @@ class H1RequestParser:
         self.max_headers = max_headers
         self._parser = httptools.HttpRequestParser(self)
         self._completed = False
-        self._reset()
+        # The bytes of the current feed when it starts at a message boundary (else empty):
+        # lets on_headers_complete read the version off the request line, see _version.
+        self._data = b""
+        self._in_body = False
+        self._reset_head()
 
-    def _reset(self) -> None:
+    def _reset_head(self) -> None:
+        self._fed = 0
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._has_host = False
         self._content_length: int | None = None
         self._chunked = False
         self._expect = False
-        self._in_head = False
-        self._fed = 0
+        self._upgrade = False
 
     @property
     def in_head(self) -> bool:
         """True while a request head has started but not finished arriving."""
-        return self._in_head
+        return bool(self._url)
 
     def feed(self, data: bytes) -> int | None:
         """Parse ``data``; raise :class:`HttpProtocolError` on any violation."""
+        # At a message boundary the feed starts with a request line (or stray CRLFs).
+        self._data = b"" if self._url or self._in_body else data
         self._completed = False
         try:
             self._parser.feed_data(data)
@@ -144,7 +158,7 @@ class H1RequestParser:
             raise BadRequest(str(cause)) from cause
         except httptools.HttpParserError as exc:
             raise BadRequest(str(exc.args[0]) if exc.args else "Malformed request") from None
-        if self._in_head:
+        if self._url:
             self._bound_pending_head(len(data))
         return None
 
@@ -173,24 +187,19 @@ class H1RequestParser:
     # llhttp callbacks -------------------------------------------------------------------
 
     def on_url(self, url: bytes) -> None:
-        # The first callback of every message (llhttp rejects an empty target), so it also
-        # marks the start of a head; no on_message_begin callback is needed.
-        self._in_head = True
-        url = self._url + url if self._url else url
+        # The first callback of every message (llhttp rejects an empty target), so a
+        # non-empty ``_url`` also marks a head in progress; no on_message_begin is needed.
+        if self._url:
+            url = self._url + url
         if len(url) > self.max_line_size:
             raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
         self._url = url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         headers = self._headers
-        if (
-            len(name) + len(value) > self.max_field_size
-            or len(headers) >= self.max_headers
-            or not self._in_head
-        ):
+        if len(name) + len(value) > self.max_field_size or len(headers) >= self.max_headers:
             self._unusual_header(name, value)
-            return
-        if len(name) in _FRAMING_NAME_LENGTHS:
+        elif len(name) in _FRAMING_NAME_LENGTHS:
             lowered = name.lower()
             if lowered in _FRAMING_NAMES:
                 self._framing_header(lowered, value)
@@ -199,12 +208,11 @@ class H1RequestParser:
     def _unusual_header(self, name: bytes, value: bytes) -> None:
         if len(name) + len(value) > self.max_field_size:
             raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
-        if self._in_head:
-            raise HeadersTooLarge(f"More than {self.max_headers} header fields")
-        # Otherwise a chunked trailer field: never merged into the request's headers.
+        raise HeadersTooLarge(f"More than {self.max_headers} header fields")
 
     def _framing_header(self, lowered: bytes, value: bytes) -> None:
-        """Host, Content-Length, Expect and Transfer-Encoding shape how a request is read."""
+        """Host, Content-Length, Expect, Transfer-Encoding and Upgrade shape how a request
+        is read."""
         if lowered == b"host":
             if self._has_host:
                 raise BadRequest("Duplicate Host header")
@@ -216,42 +224,63 @@ class H1RequestParser:
             self._chunked = True
         elif lowered == b"expect":
             self._expect = True
+        elif lowered == b"upgrade":
+            self._upgrade = True
 
     def on_headers_complete(self) -> None:
         parser = self._parser
-        version = _VERSIONS.get(parser.get_http_version())
+        raw_method = parser.get_method()
+        url = self._url
+        data = self._data
+        if data and data.startswith(b" HTTP/1.1\r\n", len(raw_method) + 1 + len(url)):
+            # The request line is whole in this feed, which llhttp accepted: its version is
+            # 1.1 (cheaper than get_http_version, which formats a string per call).
+            version: HttpVersion | None = HttpVersion11
+        else:
+            version = _VERSIONS.get(parser.get_http_version())
         if version is None:
             raise BadRequest(f"Unsupported HTTP version {parser.get_http_version()}")
-        raw_method = parser.get_method()
+        # Only the first head of a feed sits at a known offset in it.
+        self._data = b""
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
-        self._in_head = False
-        chunked = self._chunked and self._content_length is None
-        if chunked and version < (1, 1):
+        content_length = self._content_length
+        chunked = self._chunked and content_length is None
+        if chunked and version is HttpVersion10:
             # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
             raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
         head = RequestHead(
             method,
-            self._url.decode("latin-1"),
+            url.decode("latin-1"),
             version,
             self._headers,
             parser.should_keep_alive(),
-            parser.should_upgrade(),
+            # llhttp upgrades only with an Upgrade header or for CONNECT: ask it only then.
+            (self._upgrade or method == "CONNECT") and parser.should_upgrade(),
             chunked,
-            self._content_length,
+            content_length,
+            self._expect,
         )
-        head.expect = self._expect
+        self._in_body = chunked or bool(content_length)
+        # Fresh state for the next head; chunked trailer fields, which llhttp reports through
+        # on_header after this point, land in the fresh list and are never part of ``head``.
+        self._reset_head()
         self._sink.on_request(head)
 
     def on_body(self, body: bytes) -> None:
         self._sink.on_body(body)
 
     def on_message_complete(self) -> None:
-        self._reset()
         self._completed = True
-        self._sink.on_request_complete()
+        if self._in_body:  # the sink hears of completion only for a request with a body
+            self._in_body = False
+            if self._headers:  # trailer fields of a chunked body: dropped
+                self._reset_head()
+            self._sink.on_request_complete()
 
 
 # The header names ``_framing_header`` looks at, and their lengths: only names of those
 # lengths pay for a lower().
-_FRAMING_NAMES = frozenset({b"host", b"expect", b"content-length", b"transfer-encoding"})
+_FRAMING_NAMES = frozenset(
+    {b"host", b"expect", b"content-length", b"transfer-encoding", b"upgrade"}
+)
 _FRAMING_NAME_LENGTHS = frozenset(len(name) for name in _FRAMING_NAMES)
