@@ -415,17 +415,39 @@ class Application(MutableMapping[Any, Any]):
         """
         if self._hooked:
             return self._handle_hooked(request)
-        handler = self._match(request)
-        if request._head.expect:
+        head = request._head
+        target = head.target
+        if "%" in target or not target.startswith("/"):
+            path = request.path
+        else:
+            # request.path's shortcut for a target with nothing to decode, cached as it is.
+            path = request.__dict__["path"] = target.partition("?")[0]
+        match_info = self._router.resolve_path(head.method, path, request)
+        if match_info._current_app is None and self._simple:
+            # _bind's common case, inlined: a route of this app, which has no middleware
+            # or prepare hooks.
+            match_info._apps = self._apps_tuple
+            match_info._current_app = self
+            match_info._frozen = True
+            request._match_info = match_info
+            handler = match_info._route._handler
+        else:
+            handler = self._bind(request, match_info)
+        if head.expect:
             return self._expect_then(request, handler)
         return handler(request)
 
     def _match(self, request: Request) -> Handler:
         """Resolve the route, record ``request.match_info``; the handler to call (with the
         middleware chain around it)."""
-        match_info = self._router.resolve_path(request._head.method, request.path, request)
+        return self._bind(
+            request, self._router.resolve_path(request._head.method, request.path, request)
+        )
+
+    def _bind(self, request: Request, match_info: UrlMappingMatchInfo) -> Handler:
+        """Record ``match_info`` on ``request``; the handler to call (with the middleware
+        chain around it)."""
         if match_info._current_app is None and self._simple:
-            # The common case: a route of this app, which has no middleware or prepare hooks.
             match_info._apps = self._apps_tuple
             match_info._current_app = self
             match_info._frozen = True
@@ -434,6 +456,7 @@ class Application(MutableMapping[Any, Any]):
         match_info.add_app(self)
         match_info.freeze()
         request._match_info = match_info
+        request._prepare_hooks = match_info._prepare_signals
         return self._chain_for(match_info)
 
     async def _expect_then(self, request: Request, handler: Handler) -> StreamResponse:

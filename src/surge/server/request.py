@@ -36,6 +36,7 @@ class BaseRequest(MutableMapping[str, Any]):
     """An HTTP request on the server side, independent of any application."""
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
+    # The on_response_prepare signals of the matched apps (set with the match info).
     _prepare_hooks: tuple[Any, ...] = ()
     # Defaults most requests never change, kept on the class: a request costs only the
     # attribute stores it needs.
@@ -566,6 +567,7 @@ class Request(BaseRequest):
         new = super()._clone_with(head)
         assert isinstance(new, Request)
         new._match_info = self._match_info
+        new._prepare_hooks = self._prepare_hooks
         return new
 
     @property
@@ -587,10 +589,3 @@ class Request(BaseRequest):
 
         assert self._match_info is not None
         return ChainMap(*(app._state for app in reversed(self._match_info.apps)))
-
-    @property
-    def _prepare_hooks(self) -> tuple[Any, ...]:  # type: ignore[override]
-        match = self._match_info
-        if match is None:
-            return ()
-        return match._prepare_signals

@@ -651,8 +651,18 @@ class Response(StreamResponse):
             if body:
                 writer.write(body)
             writer.write_eof()
-        else:
+        elif self._cookies or self._compression:
             self._send_head(request, body if body is not None else b"")
+        else:  # _send_head without its call
+            writer.send_head(
+                request,
+                self._status,
+                self._reason,
+                self._headers,
+                keep_alive=self._keep_alive,
+                chunked=False,
+                body=body if body is not None else b"",
+            )
         self._body_length = len(body) if body else 0
         self._eof_sent = True
         return writer

@@ -181,7 +181,7 @@ def test_a_miss_on_a_deep_path_looks_up_a_bounded_number_of_prefixes() -> None:
     router.add_get("/a/b/{x}", handler)
     router.add_get("/plain", handler)
     router.resolve_path("GET", "/warm-up")
-    keys = list(router._prefix_keys("/a" * 4000))
+    keys = list(router._prefixes("/a" * 4000))
     assert keys == ["/a/a", "/a", "/"]
     assert isinstance(router.resolve_path("GET", "/a/b/c"), web.UrlMappingMatchInfo)
     assert router.resolve_path("GET", "/a/b/c").get("x") == "c"

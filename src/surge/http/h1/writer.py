@@ -66,25 +66,28 @@ def serialize_response_head(
     return head.encode("utf-8")
 
 
-_PREFIXES: dict[tuple[tuple[int, int], int, str, tuple[str, str]], bytes] = {}
+_PREFIXES: dict[tuple[tuple[int, int], int, str | None, tuple[str, str]], bytes] = {}
 _PREFIX_CACHE_SIZE = 1024
 
 
 def response_head_prefix(
-    version: tuple[int, int], status: int, reason: str, headers: Mapping[str, str]
+    version: tuple[int, int], status: int, reason: str | None, headers: Mapping[str, str]
 ) -> bytes:
     """The status line and header lines as bytes, without the final blank line.
 
-    Heads with a single header (typically ``Content-Type``) are the common case and are
-    cached, so such a response serialises nothing but its framing lines.
+    A missing (or empty) ``reason`` is the standard phrase of ``status``. Heads with a single
+    header (typically ``Content-Type``) are the common case and are cached, so such a response
+    serialises nothing but its framing lines.
     """
     if len(headers) != 1:
-        return serialize_response_head(version, status, reason, headers.items())[:-2]
+        phrase = reason or _REASONS.get(status, "")
+        return serialize_response_head(version, status, phrase, headers.items())[:-2]
     for item in headers.items():
         key = (version, status, reason, item)
     prefix = _PREFIXES.get(key)
     if prefix is None:
-        prefix = serialize_response_head(version, status, reason, (item,))[:-2]
+        phrase = reason or _REASONS.get(status, "")
+        prefix = serialize_response_head(version, status, phrase, (item,))[:-2]
         if len(_PREFIXES) < _PREFIX_CACHE_SIZE:
             _PREFIXES[key] = prefix
     return prefix

@@ -29,7 +29,6 @@ from surge.http.h1.writer import (
     chunk,
     response_head_prefix,
     serialize_response_head,
-    status_reason,
 )
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.server.dates import http_date_now
@@ -208,7 +207,13 @@ class H1ServerProtocol(asyncio.Protocol):
                 self._receiving.feed_eof()
                 self._receiving = None
         if self._task is None and self._queue:
-            self._start()
+            waiter = self._waiter
+            if waiter is not None:  # the serving task is idle: wake it (_start, inlined)
+                self._waiter = None
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                self._start()
 
     def eof_received(self) -> bool | None:
         self._eof_received = True
@@ -305,7 +310,16 @@ class H1ServerProtocol(asyncio.Protocol):
                     self._request = None
                     self._task = None
                     self._last_activity = loop.time()
-                if not self._finish_message(request):
+                # The usual keep-alive case needs nothing from _finish_message: skip the call.
+                if (
+                    request._payload is not EMPTY_PAYLOAD
+                    or not self._keep_alive
+                    or self._pending_error is not None
+                    or self._upgraded
+                    or self._eof_received
+                    or self._closing
+                    or self._paused_reading
+                ) and not self._finish_message(request):
                     return
         except asyncio.CancelledError:
             pass
@@ -497,14 +511,12 @@ class H1ServerProtocol(asyncio.Protocol):
             and not self._server.shutting_down
             and (request._payload is EMPTY_PAYLOAD or self._body_can_be_skipped(request))
         )
-        parts = [response_head_prefix(version, status, reason or status_reason(status), headers)]
+        parts = [response_head_prefix(version, status, reason, headers)]
         framed_chunked = False
         if _CONTENT_LENGTH in headers:
             if chunked:
                 del headers[_CONTENT_LENGTH]
-                parts[0] = response_head_prefix(
-                    version, status, reason or status_reason(status), headers
-                )
+                parts[0] = response_head_prefix(version, status, reason, headers)
                 framed_chunked = True
         elif body is not None:
             if not head_only or method == "HEAD":

@@ -10,21 +10,22 @@ if TYPE_CHECKING:
     from surge.server.exceptions import HTTPException
     from surge.server.routing.resources import AbstractRoute
 
-__all__ = ["MatchInfoError", "UrlMappingMatchInfo"]
+__all__ = ["MatchInfoError", "UrlMappingMatchInfo", "match_info"]
 
 
 class UrlMappingMatchInfo(dict[str, Any]):
     """``request.match_info``: a dict of path parameters with ``route``, ``handler``, ``apps``."""
 
-    __slots__ = ("_apps", "_current_app", "_frozen", "_prepare_signals", "_route")
+    # One is made per request: the defaults live on the class, so making one (see
+    # ``match_info``) costs the parameters' copy and one attribute store.
+    _apps: tuple[Application, ...] = ()
+    _current_app: Application | None = None
+    _frozen = False
+    _prepare_signals: tuple[Any, ...] = ()
 
     def __init__(self, match_dict: dict[str, Any], route: AbstractRoute) -> None:
         super().__init__(match_dict)
         self._route = route
-        self._apps: tuple[Application, ...] = ()
-        self._current_app: Application | None = None
-        self._frozen = False
-        self._prepare_signals: tuple[Any, ...] = ()
 
     @property
     def handler(self) -> Callable[..., Awaitable[Any]]:
@@ -77,10 +78,20 @@ class UrlMappingMatchInfo(dict[str, Any]):
         return f"<MatchInfo {super().__repr__()}: {self._route}>"
 
 
+def match_info(params: dict[str, Any], route: AbstractRoute) -> UrlMappingMatchInfo:
+    """``UrlMappingMatchInfo(params, route)`` without the Python-level ``__init__`` call."""
+    info = _new_dict(UrlMappingMatchInfo)
+    if params:
+        info.update(params)
+    info._route = route
+    return info
+
+
+_new_dict = dict.__new__
+
+
 class MatchInfoError(UrlMappingMatchInfo):
     """Match info of a request no route matched: its handler raises the HTTP error."""
-
-    __slots__ = ("_exception",)
 
     def __init__(self, http_exception: HTTPException) -> None:
         from surge.server.routing.resources import SystemRoute

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from yarl import URL
 
 from surge.server.routing.convertors import CONVERTORS, Convertor
-from surge.server.routing.match import UrlMappingMatchInfo
+from surge.server.routing.match import UrlMappingMatchInfo, match_info
 
 if TYPE_CHECKING:
     from surge.server.exceptions import HTTPException
@@ -36,6 +36,8 @@ Handler = Callable[..., Awaitable[Any]]
 _HTTP_METHOD_RE = re.compile(r"^[0-9A-Za-z!#\$%&'\*\+\-\.\^_`\|~]+$")
 _PARAM_RE = re.compile(r"\{(?P<name>[_a-zA-Z][_a-zA-Z0-9]*)(?::(?P<spec>(?:\{[^{}]*\}|[^{}])*))?\}")
 METH_ANY = "*"
+# What ``_resolve`` returns on a miss (callers never mutate its set).
+_NO_MATCH: tuple[None, set[str]] = (None, set())
 
 
 def _quote_path(value: str) -> str:
@@ -281,11 +283,11 @@ class Resource(AbstractResource):
     def _resolve(self, method: str, path: str) -> tuple[UrlMappingMatchInfo | None, set[str]]:
         params = self._match(path)
         if params is None:
-            return None, set()
+            return _NO_MATCH
         route = self._routes.get(method) or self._any_route
         if route is None:
             return None, self._allowed
-        return UrlMappingMatchInfo(params, route), self._allowed
+        return match_info(params, route), self._allowed
 
     async def resolve(self, request: Request) -> tuple[UrlMappingMatchInfo | None, set[str]]:
         return self._resolve(request.method, request.path)
