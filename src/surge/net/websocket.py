@@ -256,7 +256,7 @@ class WebSocketChannel:
             except (ConnectionError, ValueError):
                 pass
         if conn is not None:
-            conn.state = ConnectionState.FAILED
+            conn.mark_failed()
         self._close_code = code
         self._ws_closed = True
         if report:
@@ -614,7 +614,7 @@ class WebSocketChannel:
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
         self._ws_closed = True
         if self._conn is not None:
-            self._conn.state = ConnectionState.FAILED
+            self._conn.mark_failed()
         self._push(WSMessage(WSMsgType.ERROR, exc, None))
         self._transport.abort()
 

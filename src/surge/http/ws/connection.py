@@ -72,6 +72,7 @@ class WSConnection:
         "_compressed",
         "_decoder",
         "_deflater",
+        "_general",
         "_inflater",
         "_masked",
         "_max_size",
@@ -115,6 +116,9 @@ class WSConnection:
         self._parts: list[bytes] | list[str] = []
         self._size = 0
         self._decoder: codecs.IncrementalDecoder | None = None
+        # Whether the next bytes must go through the incremental reader (a frame or a
+        # fragmented message is under way, or the connection failed).
+        self._general = False
 
     @property
     def compress(self) -> bool:
@@ -128,74 +132,86 @@ class WSConnection:
 
         Raises :class:`WSProtocolError` on any violation; the connection is failed then.
         """
-        if self.state is ConnectionState.FAILED:
-            raise WSProtocolError(1002, "Connection already failed")
         out: list[WSMessage] = []
-        try:
-            pos = 0
-            if not self._opcode and self._reader.idle:
-                pos = self._receive_whole(data, out)
-                if pos == len(data):
-                    return out
-            self._receive(data, pos, out)
-        except WSProtocolError as exc:
-            # Messages completed before the fault still count: the caller may deliver them
-            # (in order) before failing the connection.
-            exc.messages = out
-            self.state = ConnectionState.FAILED
-            raise
-        return out
-
-    def _receive_whole(self, data: bytes, out: list[WSMessage]) -> int:
-        """The fast path: whole unfragmented data frames, each parsed in one step.
-
-        Returns where the first frame it leaves to the general path starts (a control frame,
-        a fragment, a frame not yet complete, anything it would have to refuse).
-        """
+        if self._general:
+            return self._receive_general(data, 0, out)
+        # The fast path: whole unfragmented data frames, each parsed in one step. It stops at
+        # the first frame it leaves to the general path (a control frame, a fragment, a frame
+        # not yet complete, anything it would have to refuse).
         end = len(data)
         pos = 0
         masked = self._masked
         head = 6 if masked else 2
         plain_ops = self._plain_ops
         limit = self._max_size
-        inflater = self._inflater
-        while end - pos >= head:
-            b0 = data[pos]
-            if b0 not in plain_ops:
-                break
-            length = data[pos + 1]
-            if (length & 0x80) != masked:
-                break
-            length &= 0x7F
-            start = pos + head
-            if length == 126:
-                start += 2
-                if start > end:
+        try:
+            while end - pos >= head:
+                b0 = data[pos]
+                if b0 not in plain_ops:
                     break
-                length = (data[pos + 2] << 8) | data[pos + 3]
-            elif length == 127:
-                break
-            if limit and length > limit:
-                break  # the general path refuses it (or bounds what it inflates to)
-            stop = start + length
-            if stop > end:
-                break
-            if masked:
-                payload = mask_range(data, start, stop, data[start - 4 : start])
-            else:
-                payload = data[start:stop]
-            if b0 & 0x40:
-                assert inflater is not None
-                payload = inflater.inflate(payload, end=True)
-            if b0 & 0x0F == OP_TEXT:
-                try:
-                    out.append(_new_message(WSMessage, (_TEXT, payload.decode("utf-8"), "")))
-                except UnicodeDecodeError:
-                    raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
-            else:
-                out.append(_new_message(WSMessage, (_BINARY, payload, "")))
-            pos = stop
-        return pos
+                length = data[pos + 1]
+                if (length & 0x80) != masked:
+                    break
+                length &= 0x7F
+                start = pos + head
+                if length == 126:
+                    start += 2
+                    if start > end:
+                        break
+                    length = (data[pos + 2] << 8) | data[pos + 3]
+                elif length == 127:
+                    break
+                if limit and length > limit:
+                    break  # the general path refuses it (or bounds what it inflates to)
+                stop = start + length
+                if stop > end:
+                    break
+                if masked:
+                    payload = mask_range(data, start, stop, data[start - 4 : start])
+                else:
+                    payload = data[start:stop]
+                if b0 & 0x40:
+                    payload = self._inflater.inflate(payload, end=True)  # type: ignore[union-attr]
+                if b0 & 0x0F == OP_TEXT:
+                    try:
+                        text = payload.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+                    out.append(_new_message(WSMessage, (_TEXT, text, "")))
+                else:
+                    out.append(_new_message(WSMessage, (_BINARY, payload, "")))
+                pos = stop
+        except WSProtocolError as exc:
+            self._failed(exc, out)
+            raise
+        if pos == end:
+            return out
+        return self._receive_general(data, pos, out)
+
+    def _receive_general(self, data: bytes, start: int, out: list[WSMessage]) -> list[WSMessage]:
+        """Frames from ``data[start:]`` through the incremental reader, any shape."""
+        if self.state is ConnectionState.FAILED:
+            raise WSProtocolError(1002, "Connection already failed")
+        try:
+            self._receive(data, start, out)
+        except WSProtocolError as exc:
+            self._failed(exc, out)
+            raise
+        # Back to the fast path once nothing is left half-read or half-assembled.
+        self._general = bool(self._opcode) or not self._reader.idle
+        return out
+
+    def _failed(self, exc: WSProtocolError, out: list[WSMessage]) -> None:
+        # Messages completed before the fault still count: the caller may deliver them (in
+        # order) before failing the connection.
+        exc.messages = out
+        self.mark_failed()
+
+    def mark_failed(self) -> None:
+        """End the connection for good (a fault found here or by the caller): any later
+        :meth:`receive_data` raises."""
+        self.state = ConnectionState.FAILED
+        self._general = True
 
     def _receive(self, data: bytes, start: int, out: list[WSMessage]) -> None:
         for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data, start):
