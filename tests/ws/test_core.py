@@ -342,3 +342,26 @@ def test_deflate_negotiation_both_sides() -> None:
     with pytest.raises(WSHandshakeError):
         client_accept("permessage-deflate; bogus=1")
     assert server_accept("permessage-deflate; server_max_window_bits=20") is None
+
+
+def test_decode_text_false_keeps_validated_bytes() -> None:
+    for deflate in (False, True):
+        params = DeflateParams() if deflate else None
+        client = WSConnection(client=True, deflate=params)
+        server = WSConnection(client=False, deflate=params, decode_text=False)
+        [msg] = server.receive_data(client.send_message("ümlaut".encode(), text=True))
+        assert (msg.type, msg.data) == (WSMsgType.TEXT, "ümlaut".encode())
+    server = WSConnection(client=False, decode_text=False)
+    # Fragmented: assembled as bytes; a multi-byte character split across frames is fine.
+    wire = raw_frame(OP_TEXT, b"a\xc3", fin=False) + raw_frame(OP_CONTINUATION, b"\xa9z")
+    [msg] = server.receive_data(wire)
+    assert (msg.type, msg.data) == (WSMsgType.TEXT, "aéz".encode())
+    # Invalid UTF-8 fails at once, in a whole frame and mid-fragment alike.
+    with pytest.raises(WSProtocolError) as info:
+        WSConnection(client=False, decode_text=False).receive_data(raw_frame(OP_TEXT, b"\xff"))
+    assert info.value.code == 1007
+    with pytest.raises(WSProtocolError) as info:
+        WSConnection(client=False, decode_text=False).receive_data(
+            raw_frame(OP_TEXT, b"ok\xff", fin=False)
+        )
+    assert info.value.code == 1007

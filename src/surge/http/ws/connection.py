@@ -49,6 +49,16 @@ _BINARY_HEADS = tuple(bytes((0x80 | OP_BINARY, n)) for n in range(126))
 _new_message = tuple.__new__
 
 
+def _valid_utf8(data: bytes) -> bytes:
+    """``data`` itself once checked to be UTF-8 (ASCII needs no decoding to tell)."""
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+    return data
+
+
 def is_valid_close_code(code: int) -> bool:
     """Whether ``code`` may appear in a close frame on the wire (RFC 6455 section 7.4)."""
     return code in _VALID_CLOSE or 3000 <= code <= 4999
@@ -66,10 +76,12 @@ class WSConnection:
     """RFC 6455 message layer over :class:`FrameReader` with optional permessage-deflate.
 
     ``client`` picks the side (clients mask what they send and refuse masked frames).
+    ``decode_text=False`` hands TEXT messages out as their UTF-8 bytes (still validated).
     """
 
     __slots__ = (
         "_compressed",
+        "_decode_text",
         "_decoder",
         "_deflater",
         "_general",
@@ -94,8 +106,10 @@ class WSConnection:
         max_size: int = 4 * 1024 * 1024,
         deflate: DeflateParams | None = None,
         compress_level: int = DEFAULT_LEVEL,
+        decode_text: bool = True,
     ) -> None:
         self.client = client
+        self._decode_text = decode_text
         self._reader = FrameReader(masked=not client, allow_rsv1=deflate is not None)
         # For the fast path: the mask bit the peer must set, and the first header bytes of
         # whole (FIN) text/binary frames, compressed (RSV1) only when deflate was agreed.
@@ -173,11 +187,14 @@ class WSConnection:
                 if b0 & 0x40:
                     payload = self._inflater.inflate(payload, end=True)  # type: ignore[union-attr]
                 if b0 & 0x0F == OP_TEXT:
-                    try:
-                        text = payload.decode("utf-8")
-                    except UnicodeDecodeError:
-                        raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
-                    out.append(_new_message(WSMessage, (_TEXT, text, "")))
+                    if self._decode_text:
+                        try:
+                            text = payload.decode("utf-8")
+                        except UnicodeDecodeError:
+                            raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+                        out.append(_new_message(WSMessage, (_TEXT, text, "")))
+                    else:
+                        out.append(_new_message(WSMessage, (_TEXT, _valid_utf8(payload), "")))
                 else:
                     out.append(_new_message(WSMessage, (_BINARY, payload, "")))
                 pos = stop
@@ -229,7 +246,10 @@ class WSConnection:
                     text = self._decoder.decode(chunk, last and fin)
                 except UnicodeDecodeError:
                     raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
-                if text:
+                if not self._decode_text:
+                    if chunk:
+                        self._parts.append(chunk)  # type: ignore[arg-type]
+                elif text:
                     self._parts.append(text)  # type: ignore[arg-type]
             elif chunk:
                 self._parts.append(chunk)  # type: ignore[arg-type]
@@ -264,9 +284,13 @@ class WSConnection:
         self._parts = []
         if opcode == OP_TEXT:
             self._decoder = None
-            return WSMessage(_TEXT, parts[0] if len(parts) == 1 else "".join(parts), "")  # type: ignore[arg-type]
+            if self._decode_text:
+                return WSMessage(_TEXT, parts[0] if len(parts) == 1 else "".join(parts), "")  # type: ignore[arg-type]
+            kind = _TEXT
+        else:
+            kind = _BINARY
         data = parts[0] if len(parts) == 1 else b"".join(parts)  # type: ignore[arg-type]
-        return WSMessage(_BINARY, data, "")
+        return WSMessage(kind, data, "")
 
     def _control(self, opcode: int, payload: bytes) -> WSMessage:
         if opcode == OP_PING:
