@@ -75,6 +75,16 @@ def build_app(web: Any) -> Any:
     return app
 
 
+try:  # the floor masks in C, as surge and aiohttp do when they can
+    from websockets.speedups import apply_mask as _unmask
+except ImportError:
+
+    def _unmask(payload: bytes, key: bytes) -> bytes:
+        n = len(payload)
+        mask = int.from_bytes((key * (n // 4 + 1))[:n], "little")
+        return (int.from_bytes(payload, "little") ^ mask).to_bytes(n, "little")
+
+
 class FloorProtocol(asyncio.Protocol):
     """The ``floor`` reference: no framework, just what an echo must do at the least (answer
     the handshake, unmask, frame the answer). It assumes what the load sends (one whole,
@@ -126,10 +136,7 @@ class FloorProtocol(asyncio.Protocol):
                 return
             key = bytes(buf[start - 4 : start])
             payload = bytes(buf[start : start + n])
-            pad = (key * (n // 4 + 1))[:n]
-            plain = (int.from_bytes(payload, "little") ^ int.from_bytes(pad, "little")).to_bytes(
-                n, "little"
-            )
+            plain = _unmask(payload, key)
             if n < 126:
                 head = bytes((buf[0], n))
             elif n < 65536:

@@ -184,3 +184,40 @@ async def test_client_against_surge_server_with_compression() -> None:
             assert await ws.receive_str() == word.upper()
         await ws.close()
         assert [msg async for msg in ws] == []
+
+
+async def test_decode_text_false_on_the_client() -> None:
+    async def handler(conn: ServerConnection) -> None:
+        await conn.send("plain")
+        await conn.send("héllo ✓")
+        await conn.send(iter(["frag", "mént"]))
+        await conn.send('{"a": [1, 2]}')
+        await conn.send(b"\x00raw")
+        with contextlib.suppress(ConnectionClosed):
+            await conn.recv()
+
+    async with (
+        ws_server(handler, compression=None) as url,
+        surge.ClientSession() as session,
+        session.ws_connect(url, decode_text=False) as ws,
+    ):
+        msg = await ws.receive()
+        assert (msg.type, msg.data) == (surge.WSMsgType.TEXT, b"plain")
+        assert await ws.receive_str() == "héllo ✓".encode()
+        assert await ws.receive_str() == "fragmént".encode()
+        assert await ws.receive_json() == {"a": [1, 2]}
+        assert await ws.receive_bytes() == b"\x00raw"
+
+
+async def test_decode_text_default_gives_str_on_the_client() -> None:
+    async def handler(conn: ServerConnection) -> None:
+        await conn.send("héllo")
+        with contextlib.suppress(ConnectionClosed):
+            await conn.recv()
+
+    async with (
+        ws_server(handler) as url,
+        surge.ClientSession() as session,
+        session.ws_connect(url) as ws,
+    ):
+        assert await ws.receive_str() == "héllo"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zlib
 
 import pytest
@@ -19,6 +21,8 @@ from surge.http.ws.frames import (
     FrameReader,
     apply_mask,
     encode_frame,
+    mask_range,
+    mask_range_python,
 )
 from surge.http.ws.handshake import accept_key, check_client_response, check_server_request
 from surge.http.ws.models import WSMsgType
@@ -49,6 +53,66 @@ def test_mask_roundtrip_and_offsets() -> None:
         assert apply_mask(data[:split], key) + apply_mask(data[split:], key, split) == masked
     expected = bytes(b ^ key[i % 4] for i, b in enumerate(data))
     assert masked == expected
+
+
+def test_c_mask_matches_the_python_fallback() -> None:
+    # websockets is a dev dependency, so its C mask must be the one in use here.
+    from websockets.speedups import apply_mask as c_mask
+
+    from surge.http.ws import frames
+
+    assert frames.C_MASK and mask_range is not mask_range_python
+    key = b"\x9a\x01\xfe\x37"
+    buf = bytearray(os.urandom(9000))
+    # Lengths on both sides of every internal threshold, at every key offset and alignment.
+    for length in (0, 1, 3, 4, 5, 125, 511, 512, 513, 4095, 4096, 4097, 8000):
+        for start in (0, 1, 2, 3, 7):
+            stop = start + length
+            for offset in range(5):
+                want = mask_range_python(buf, start, stop, key, offset)
+                assert mask_range(buf, start, stop, key, offset) == want
+                assert mask_range(bytes(buf), start, stop, key, offset) == want
+                assert apply_mask(memoryview(buf)[start:stop], key, offset) == want
+            expected = bytes(b ^ key[i % 4] for i, b in enumerate(buf[start:stop]))
+            assert mask_range_python(buf, start, stop, key) == expected
+            assert c_mask(bytes(buf[start:stop]), key) == expected
+    # A long range read in place leaves the bytearray resizable.
+    mask_range(buf, 0, 8000, key)
+    del buf[:10]
+    assert len(buf) == 8990
+
+
+_FALLBACK_SCRIPT = """
+import os, sys
+sys.modules["websockets.speedups"] = None  # as if the C extension were not installed
+from surge.http.ws import frames
+from surge.http.ws.connection import WSConnection
+assert not frames.C_MASK and frames.mask_range is frames.mask_range_python
+client, server = WSConnection(client=True), WSConnection(client=False)
+for size in (0, 5, 600, 70000, 300000):
+    payload = os.urandom(size)
+    wire = client.send_message(payload, text=False)
+    # Fed in odd pieces: chunks start at every offset into the mask key.
+    msgs = []
+    for i in range(0, len(wire), 4099):
+        msgs += server.receive_data(wire[i : i + 4099])
+    assert [m.data for m in msgs] == [payload], size
+    [echo] = client.receive_data(server.send_message(payload, text=False))
+    assert echo.data == payload
+print("fallback ok")
+"""
+
+
+def test_pure_python_mask_fallback_round_trips() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FALLBACK_SCRIPT],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "fallback ok"
 
 
 def test_text_and_binary_both_directions() -> None:
@@ -278,3 +342,26 @@ def test_deflate_negotiation_both_sides() -> None:
     with pytest.raises(WSHandshakeError):
         client_accept("permessage-deflate; bogus=1")
     assert server_accept("permessage-deflate; server_max_window_bits=20") is None
+
+
+def test_decode_text_false_keeps_validated_bytes() -> None:
+    for deflate in (False, True):
+        params = DeflateParams() if deflate else None
+        client = WSConnection(client=True, deflate=params)
+        server = WSConnection(client=False, deflate=params, decode_text=False)
+        [msg] = server.receive_data(client.send_message("ümlaut".encode(), text=True))
+        assert (msg.type, msg.data) == (WSMsgType.TEXT, "ümlaut".encode())
+    server = WSConnection(client=False, decode_text=False)
+    # Fragmented: assembled as bytes; a multi-byte character split across frames is fine.
+    wire = raw_frame(OP_TEXT, b"a\xc3", fin=False) + raw_frame(OP_CONTINUATION, b"\xa9z")
+    [msg] = server.receive_data(wire)
+    assert (msg.type, msg.data) == (WSMsgType.TEXT, "aéz".encode())
+    # Invalid UTF-8 fails at once, in a whole frame and mid-fragment alike.
+    with pytest.raises(WSProtocolError) as info:
+        WSConnection(client=False, decode_text=False).receive_data(raw_frame(OP_TEXT, b"\xff"))
+    assert info.value.code == 1007
+    with pytest.raises(WSProtocolError) as info:
+        WSConnection(client=False, decode_text=False).receive_data(
+            raw_frame(OP_TEXT, b"ok\xff", fin=False)
+        )
+    assert info.value.code == 1007

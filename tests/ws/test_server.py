@@ -4,7 +4,9 @@ httpx and raw sockets."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 from typing import Any
 
 import httpx
@@ -348,3 +350,99 @@ async def test_websocket_cannot_write_raw_bytes() -> None:
 
     async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
         assert await client.recv() == "ok"
+
+
+async def test_decode_text_false_gives_text_messages_as_bytes() -> None:
+    seen: list[tuple[web.WSMsgType, Any]] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(decode_text=False)
+        await ws.prepare(request)
+        async for msg in ws:
+            seen.append((msg.type, msg.data))
+            await ws.send_bytes(msg.data)
+        return ws
+
+    async with serve(make_app(handler)) as base, connect(ws_url(base), compression=None) as client:
+        await client.send("plain ascii")
+        assert await client.recv() == b"plain ascii"
+        await client.send("héllo ✓")
+        assert await client.recv() == "héllo ✓".encode()
+        # A fragmented text message is assembled as bytes too.
+        await client.send(iter(["frag", "mént"]))
+        assert await client.recv() == "fragmént".encode()
+    assert seen == [
+        (web.WSMsgType.TEXT, b"plain ascii"),
+        (web.WSMsgType.TEXT, "héllo ✓".encode()),
+        (web.WSMsgType.TEXT, "fragmént".encode()),
+    ]
+
+
+async def test_decode_text_false_still_refuses_invalid_utf8_with_1007() -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(decode_text=False)
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_bytes(msg.data)
+        return ws
+
+    async with serve(make_app(handler)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(HANDSHAKE)
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(encode_frame(1, b"ok", mask=True) + encode_frame(1, b"\xff\xfe", mask=True))
+        async with asyncio.timeout(5):
+            answer = await reader.read()
+        writer.close()
+    # The valid message is answered first, then the connection fails with 1007.
+    assert answer == b"\x82\x02ok" + b"\x88\x02" + (1007).to_bytes(2, "big")
+
+
+async def test_writer_limit_bounds_what_a_send_leaves_buffered() -> None:
+    buffered: list[int] = []
+    limits: list[tuple[int, int]] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(writer_limit=1000, compress=False)
+        await ws.prepare(request)
+        transport = request.transport
+        assert transport is not None
+        # A small kernel buffer, so what the peer has not read yet stays in the transport.
+        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        limits.append(transport.get_write_buffer_limits())
+        for _ in range(40):
+            await ws.send_bytes(b"z" * 16384)
+            buffered.append(transport.get_write_buffer_size())
+        await ws.close()
+        return ws
+
+    async with (
+        serve(make_app(handler)) as base,
+        connect(ws_url(base), compression=None, max_size=None) as client,
+    ):
+        got = 0
+        with contextlib.suppress(ConnectionClosed):
+            async for message in client:
+                got += len(message)
+    assert got == 40 * 16384
+    assert limits == [(250, 1000)]
+    # Each send returned only once the transport held at most writer_limit bytes.
+    assert len(buffered) == 40 and max(buffered) <= 1000
+
+
+async def test_writer_limit_default_is_256_kib() -> None:
+    limits: list[tuple[int, int]] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        assert request.transport is not None
+        limits.append(request.transport.get_write_buffer_limits())
+        await ws.close()
+        return ws
+
+    async with serve(make_app(handler)) as base, connect(ws_url(base)) as client:
+        with contextlib.suppress(ConnectionClosed):
+            await client.recv()
+    assert limits == [(65536, 262144)]

@@ -316,6 +316,8 @@ async def _connect(
         headers=CIMultiDictProxy(rheaders),
         connection=conn,
     )
-    conn_ws = WSConnection(client=True, max_size=max_msg_size, deflate=result.deflate)
+    conn_ws = WSConnection(
+        client=True, max_size=max_msg_size, deflate=result.deflate, decode_text=decode_text
+    )
     ws._ws_start(transport, conn_ws, tail + shake.leftover(), proto)
     return ws

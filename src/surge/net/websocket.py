@@ -100,8 +100,12 @@ class WebSocketChannel:
         autoping: bool,
         heartbeat: float | None,
         max_msg_size: int,
+        writer_limit: int | None = None,
     ) -> None:
+        """``writer_limit``: bytes the transport may buffer before a send waits for it to
+        drain (None: the transport's default)."""
         self._close_timeout = timeout
+        self._writer_limit = writer_limit
         self._receive_timeout = receive_timeout
         self._autoclose = autoclose
         self._autoping = autoping
@@ -117,6 +121,9 @@ class WebSocketChannel:
         self._conn = conn
         self._transport = transport
         transport.set_protocol(WebSocketProtocol(self, previous))
+        if self._writer_limit is not None:
+            # Past this the transport calls pause_writing, and sends wait in _drain.
+            transport.set_write_buffer_limits(high=self._writer_limit)
         if transport.is_reading() is False:
             transport.resume_reading()
         if self._heartbeat:
@@ -256,7 +263,7 @@ class WebSocketChannel:
             except (ConnectionError, ValueError):
                 pass
         if conn is not None:
-            conn.state = ConnectionState.FAILED
+            conn.mark_failed()
         self._close_code = code
         self._ws_closed = True
         if report:
@@ -355,8 +362,8 @@ class WebSocketChannel:
             if self._waiter is waiter:
                 self._waiter = None
 
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message, which must be TEXT."""
+    async def receive_str(self, *, timeout: float | None = None) -> str | bytes:
+        """The next message, which must be TEXT (bytes with ``decode_text=False``)."""
         msg = await self.receive(timeout)
         if msg.type is not _TEXT:
             raise TypeError(f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT")
@@ -614,7 +621,7 @@ class WebSocketChannel:
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
         self._ws_closed = True
         if self._conn is not None:
-            self._conn.state = ConnectionState.FAILED
+            self._conn.mark_failed()
         self._push(WSMessage(WSMsgType.ERROR, exc, None))
         self._transport.abort()
 

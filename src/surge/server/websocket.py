@@ -66,7 +66,7 @@ class WebSocketResponse(WebSocketChannel, StreamResponse):
         protocols: Any = (),
         compress: bool = True,
         max_msg_size: int = 4 * _MiB,
-        writer_limit: int = 2**16,
+        writer_limit: int = 256 * 1024,
         decode_text: bool = True,
     ) -> None:
         super().__init__(status=101)
@@ -77,7 +77,9 @@ class WebSocketResponse(WebSocketChannel, StreamResponse):
             autoping=autoping,
             heartbeat=heartbeat,
             max_msg_size=max_msg_size,
+            writer_limit=writer_limit,
         )
+        self._decode_text = decode_text
         self._protocols = tuple(protocols)
         self._compress_option = compress
         self._ws_protocol: str | None = None
@@ -123,7 +125,12 @@ class WebSocketResponse(WebSocketChannel, StreamResponse):
         self._ws_protocol = hs.protocol
         writer = await super().prepare(request)
         transport, tail = protocol.take_over()
-        conn = WSConnection(client=False, max_size=self._max_msg_size, deflate=hs.deflate)
+        conn = WSConnection(
+            client=False,
+            max_size=self._max_msg_size,
+            deflate=hs.deflate,
+            decode_text=self._decode_text,
+        )
         self._ws_start(transport, conn, tail, protocol)
         server = getattr(protocol, "_server", None)
         websockets = getattr(server, "websockets", None)

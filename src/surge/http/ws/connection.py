@@ -49,6 +49,16 @@ _BINARY_HEADS = tuple(bytes((0x80 | OP_BINARY, n)) for n in range(126))
 _new_message = tuple.__new__
 
 
+def _valid_utf8(data: bytes) -> bytes:
+    """``data`` itself once checked to be UTF-8 (ASCII needs no decoding to tell)."""
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+    return data
+
+
 def is_valid_close_code(code: int) -> bool:
     """Whether ``code`` may appear in a close frame on the wire (RFC 6455 section 7.4)."""
     return code in _VALID_CLOSE or 3000 <= code <= 4999
@@ -66,12 +76,15 @@ class WSConnection:
     """RFC 6455 message layer over :class:`FrameReader` with optional permessage-deflate.
 
     ``client`` picks the side (clients mask what they send and refuse masked frames).
+    ``decode_text=False`` hands TEXT messages out as their UTF-8 bytes (still validated).
     """
 
     __slots__ = (
         "_compressed",
+        "_decode_text",
         "_decoder",
         "_deflater",
+        "_general",
         "_inflater",
         "_masked",
         "_max_size",
@@ -93,8 +106,10 @@ class WSConnection:
         max_size: int = 4 * 1024 * 1024,
         deflate: DeflateParams | None = None,
         compress_level: int = DEFAULT_LEVEL,
+        decode_text: bool = True,
     ) -> None:
         self.client = client
+        self._decode_text = decode_text
         self._reader = FrameReader(masked=not client, allow_rsv1=deflate is not None)
         # For the fast path: the mask bit the peer must set, and the first header bytes of
         # whole (FIN) text/binary frames, compressed (RSV1) only when deflate was agreed.
@@ -115,6 +130,9 @@ class WSConnection:
         self._parts: list[bytes] | list[str] = []
         self._size = 0
         self._decoder: codecs.IncrementalDecoder | None = None
+        # Whether the next bytes must go through the incremental reader (a frame or a
+        # fragmented message is under way, or the connection failed).
+        self._general = False
 
     @property
     def compress(self) -> bool:
@@ -128,74 +146,89 @@ class WSConnection:
 
         Raises :class:`WSProtocolError` on any violation; the connection is failed then.
         """
-        if self.state is ConnectionState.FAILED:
-            raise WSProtocolError(1002, "Connection already failed")
         out: list[WSMessage] = []
-        try:
-            pos = 0
-            if not self._opcode and self._reader.idle:
-                pos = self._receive_whole(data, out)
-                if pos == len(data):
-                    return out
-            self._receive(data, pos, out)
-        except WSProtocolError as exc:
-            # Messages completed before the fault still count: the caller may deliver them
-            # (in order) before failing the connection.
-            exc.messages = out
-            self.state = ConnectionState.FAILED
-            raise
-        return out
-
-    def _receive_whole(self, data: bytes, out: list[WSMessage]) -> int:
-        """The fast path: whole unfragmented data frames, each parsed in one step.
-
-        Returns where the first frame it leaves to the general path starts (a control frame,
-        a fragment, a frame not yet complete, anything it would have to refuse).
-        """
+        if self._general:
+            return self._receive_general(data, 0, out)
+        # The fast path: whole unfragmented data frames, each parsed in one step. It stops at
+        # the first frame it leaves to the general path (a control frame, a fragment, a frame
+        # not yet complete, anything it would have to refuse).
         end = len(data)
         pos = 0
         masked = self._masked
         head = 6 if masked else 2
         plain_ops = self._plain_ops
         limit = self._max_size
-        inflater = self._inflater
-        while end - pos >= head:
-            b0 = data[pos]
-            if b0 not in plain_ops:
-                break
-            length = data[pos + 1]
-            if (length & 0x80) != masked:
-                break
-            length &= 0x7F
-            start = pos + head
-            if length == 126:
-                start += 2
-                if start > end:
+        try:
+            while end - pos >= head:
+                b0 = data[pos]
+                if b0 not in plain_ops:
                     break
-                length = (data[pos + 2] << 8) | data[pos + 3]
-            elif length == 127:
-                break
-            if limit and length > limit:
-                break  # the general path refuses it (or bounds what it inflates to)
-            stop = start + length
-            if stop > end:
-                break
-            if masked:
-                payload = mask_range(data, start, stop, data[start - 4 : start])
-            else:
-                payload = data[start:stop]
-            if b0 & 0x40:
-                assert inflater is not None
-                payload = inflater.inflate(payload, end=True)
-            if b0 & 0x0F == OP_TEXT:
-                try:
-                    out.append(_new_message(WSMessage, (_TEXT, payload.decode("utf-8"), "")))
-                except UnicodeDecodeError:
-                    raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
-            else:
-                out.append(_new_message(WSMessage, (_BINARY, payload, "")))
-            pos = stop
-        return pos
+                length = data[pos + 1]
+                if (length & 0x80) != masked:
+                    break
+                length &= 0x7F
+                start = pos + head
+                if length == 126:
+                    start += 2
+                    if start > end:
+                        break
+                    length = (data[pos + 2] << 8) | data[pos + 3]
+                elif length == 127:
+                    break
+                if limit and length > limit:
+                    break  # the general path refuses it (or bounds what it inflates to)
+                stop = start + length
+                if stop > end:
+                    break
+                if masked:
+                    payload = mask_range(data, start, stop, data[start - 4 : start])
+                else:
+                    payload = data[start:stop]
+                if b0 & 0x40:
+                    payload = self._inflater.inflate(payload, end=True)  # type: ignore[union-attr]
+                if b0 & 0x0F == OP_TEXT:
+                    if self._decode_text:
+                        try:
+                            text = payload.decode("utf-8")
+                        except UnicodeDecodeError:
+                            raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
+                        out.append(_new_message(WSMessage, (_TEXT, text, "")))
+                    else:
+                        out.append(_new_message(WSMessage, (_TEXT, _valid_utf8(payload), "")))
+                else:
+                    out.append(_new_message(WSMessage, (_BINARY, payload, "")))
+                pos = stop
+        except WSProtocolError as exc:
+            self._failed(exc, out)
+            raise
+        if pos == end:
+            return out
+        return self._receive_general(data, pos, out)
+
+    def _receive_general(self, data: bytes, start: int, out: list[WSMessage]) -> list[WSMessage]:
+        """Frames from ``data[start:]`` through the incremental reader, any shape."""
+        if self.state is ConnectionState.FAILED:
+            raise WSProtocolError(1002, "Connection already failed")
+        try:
+            self._receive(data, start, out)
+        except WSProtocolError as exc:
+            self._failed(exc, out)
+            raise
+        # Back to the fast path once nothing is left half-read or half-assembled.
+        self._general = bool(self._opcode) or not self._reader.idle
+        return out
+
+    def _failed(self, exc: WSProtocolError, out: list[WSMessage]) -> None:
+        # Messages completed before the fault still count: the caller may deliver them (in
+        # order) before failing the connection.
+        exc.messages = out
+        self.mark_failed()
+
+    def mark_failed(self) -> None:
+        """End the connection for good (a fault found here or by the caller): any later
+        :meth:`receive_data` raises."""
+        self.state = ConnectionState.FAILED
+        self._general = True
 
     def _receive(self, data: bytes, start: int, out: list[WSMessage]) -> None:
         for fin, rsv1, opcode, length, first, chunk, last in self._reader.feed(data, start):
@@ -213,7 +246,10 @@ class WSConnection:
                     text = self._decoder.decode(chunk, last and fin)
                 except UnicodeDecodeError:
                     raise WSProtocolError(1007, "Invalid UTF-8 in text message") from None
-                if text:
+                if not self._decode_text:
+                    if chunk:
+                        self._parts.append(chunk)  # type: ignore[arg-type]
+                elif text:
                     self._parts.append(text)  # type: ignore[arg-type]
             elif chunk:
                 self._parts.append(chunk)  # type: ignore[arg-type]
@@ -248,9 +284,13 @@ class WSConnection:
         self._parts = []
         if opcode == OP_TEXT:
             self._decoder = None
-            return WSMessage(_TEXT, parts[0] if len(parts) == 1 else "".join(parts), "")  # type: ignore[arg-type]
+            if self._decode_text:
+                return WSMessage(_TEXT, parts[0] if len(parts) == 1 else "".join(parts), "")  # type: ignore[arg-type]
+            kind = _TEXT
+        else:
+            kind = _BINARY
         data = parts[0] if len(parts) == 1 else b"".join(parts)  # type: ignore[arg-type]
-        return WSMessage(_BINARY, data, "")
+        return WSMessage(kind, data, "")
 
     def _control(self, opcode: int, payload: bytes) -> WSMessage:
         if opcode == OP_PING:
