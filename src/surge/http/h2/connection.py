@@ -54,12 +54,13 @@ _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated
 class _Outbox:
     """Response bytes of one stream waiting for flow-control window."""
 
-    __slots__ = ("chunks", "end", "size")
+    __slots__ = ("chunks", "end", "size", "trailers")
 
     def __init__(self) -> None:
         self.chunks: deque[bytes] = deque()
         self.size = 0
         self.end = False
+        self.trailers: list[tuple[bytes, bytes]] | None = None  # sent after the last chunk
 
 
 class H2ServerConnection:
@@ -297,6 +298,23 @@ class H2ServerConnection:
         box = self._outboxes.get(stream_id)
         return 0 if box is None else box.size
 
+    def send_trailers(
+        self, stream_id: int, data: bytes, trailers: list[tuple[bytes, bytes]]
+    ) -> int:
+        """End the stream with ``data`` then a trailing HEADERS frame; both wait for window
+        behind what is already buffered. Returns the bytes still buffered."""
+        box = self._outboxes.get(stream_id)
+        if box is None:
+            box = self._outboxes[stream_id] = _Outbox()
+        if data:
+            box.chunks.append(data)
+            box.size += len(data)
+        box.end = True
+        box.trailers = trailers
+        self._flush(stream_id)
+        box = self._outboxes.get(stream_id)
+        return 0 if box is None else box.size
+
     def buffered(self, stream_id: int) -> int:
         box = self._outboxes.get(stream_id)
         return 0 if box is None else box.size
@@ -318,9 +336,13 @@ class H2ServerConnection:
             else:
                 chunks.popleft()
             box.size -= len(data)
-            conn.send_data(stream_id, data, end_stream=box.end and not chunks)
+            last = box.end and not chunks and box.trailers is None
+            conn.send_data(stream_id, data, end_stream=last)
             sent = True
-        if box.end and not sent:
+        if box.trailers is not None:
+            conn.send_headers(stream_id, box.trailers, end_stream=True)
+            sent = True
+        elif box.end and not sent:
             conn.end_stream(stream_id)
         del self._outboxes[stream_id]
         return True

@@ -32,10 +32,12 @@ from surge.http.h2.events import (
     RequestReceived,
     StreamReset,
     StreamWritable,
+    TrailersReceived,
 )
 from surge.http.h2.settings import H2Limits
 from surge.http.version import HttpVersion20
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
+from surge.net.trailers import TrailerStreamReader, decode_fields
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -247,6 +249,35 @@ class H2Stream:
         self._proto._core.send_data(self.stream_id, data, end_stream=True)
         self._proto._flush(len(data))
 
+    def write_trailers(self, data: bytes, trailers: CIMultiDict[str]) -> None:
+        """End the body with ``data`` and then ``trailers`` (a trailing HEADERS frame)."""
+        if self._eof_sent:
+            return
+        if self._head_only:
+            self.write_eof(data)
+            return
+        fields = []
+        for name, value in trailers.items():
+            lname = _NAMES.get(name)
+            if lname is None:
+                lname = _field_name(name)
+            if not lname:
+                continue  # hop-by-hop
+            if lname[:1] == b":":
+                raise ValueError(f"Pseudo-header {name!r} cannot be a trailer")
+            fields.append((lname, value.encode("utf-8")))
+        if not fields:
+            self.write_eof(data)
+            return
+        self._eof_sent = True
+        if self.closed or self._proto.transport is None:
+            return
+        core = self._proto._core
+        if not core.buffered(self.stream_id):
+            self._progress = self._loop.time()
+        core.send_trailers(self.stream_id, data, fields)
+        self._proto._flush(len(data))
+
     async def drain(self) -> None:
         if self.closed:
             raise ConnectionResetError("Stream closed")
@@ -366,6 +397,10 @@ class H2ServerProtocol(asyncio.Protocol):
                 stream = self._streams.get(event.stream_id)
                 if stream is not None and stream.payload is not EMPTY_PAYLOAD:
                     stream.payload.feed_eof()
+            elif type(event) is TrailersReceived:
+                stream = self._streams.get(event.stream_id)
+                if stream is not None and isinstance(stream.payload, TrailerStreamReader):
+                    stream.payload.trailers = decode_fields(event.headers)
             elif type(event) is StreamWritable:
                 stream = self._streams.get(event.stream_id)
                 if stream is not None:
@@ -391,7 +426,7 @@ class H2ServerProtocol(asyncio.Protocol):
         server = self._server
         stream = H2Stream(self, stream_id)
         if not end_stream:
-            stream.payload = StreamReader(stream, server.read_bufsize, loop=self._loop)
+            stream.payload = TrailerStreamReader(stream, server.read_bufsize, loop=self._loop)
         stream.request = server.request_factory(head, stream.payload, stream)
         self._streams[stream_id] = stream
         return stream
