@@ -183,6 +183,11 @@ class H2ServerConnection:
                     self.reset(sid, ErrorCodes.PROTOCOL_ERROR)  # malformed: a stream error
                     continue
                 head = request_head(event.headers, end)
+                connect_protocol = None
+                if head is not None and head.method == "CONNECT":
+                    head, connect_protocol = _extended_connect(head, event.headers)
+                    if connect_protocol is not None and not self.limits.websocket:
+                        head = None  # not advertised: a malformed request
                 if self._goaway_last is not None and sid > self._goaway_last:
                     self.reset(sid, ErrorCodes.REFUSED_STREAM)  # after our GOAWAY
                     continue
@@ -197,7 +202,7 @@ class H2ServerConnection:
                 self._active.add(sid)
                 if not end:
                     self._open_bodies.add(sid)
-                out.append(RequestReceived(sid, head, end))
+                out.append(RequestReceived(sid, head, end, connect_protocol))
             elif isinstance(event, ev.StreamEnded):
                 sid = event.stream_id or 0
                 if sid in self._open_bodies:
@@ -408,6 +413,21 @@ def _valid(headers: Iterable[tuple[bytes, bytes]], flags: HeaderValidationFlags)
     except ProtocolError:
         return False
     return True
+
+
+def _extended_connect(
+    head: RequestHead, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[RequestHead | None, bytes | None]:
+    """An extended CONNECT's ``:protocol`` (RFC 8441); ``websocket`` reaches the application
+    as a GET, so the handler that serves WebSocket on HTTP/1.1 serves it here too. Only
+    ``websocket`` is advertised: another protocol is refused (None)."""
+    for name, value in headers:
+        if name == b":protocol":
+            if value != b"websocket":
+                return None, None
+            head.method = "GET"
+            return head, value
+    return head, None
 
 
 def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:
