@@ -39,6 +39,7 @@ from surge.http.h2.events import (
     StreamWritable,
     TrailersReceived,
 )
+from surge.http.h2.fastpath import send_response
 from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
 from surge.http.h2.lean import LeanH2Connection
 from surge.http.h2.settings import H2Limits, TokenBucket
@@ -276,6 +277,19 @@ class H2ServerConnection:
         self, stream_id: int, headers: list[tuple[bytes, bytes]], end_stream: bool = False
     ) -> None:
         self._conn.send_headers(stream_id, headers, end_stream=end_stream)
+
+    def send_response(
+        self, stream_id: int, headers: list[tuple[bytes, bytes]], body: bytes | None
+    ) -> int:
+        """A final response head, then the whole ``body`` (None: the body is streamed with
+        ``send_data`` later). Returns the bytes still buffered for the stream."""
+        if send_response(self._conn, stream_id, headers, body):
+            return 0
+        if body is None or not body:
+            self._conn.send_headers(stream_id, headers, end_stream=body is not None)
+            return 0
+        self._conn.send_headers(stream_id, headers)
+        return self.send_data(stream_id, body, end_stream=True)
 
     def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> int:
         """Send ``data`` as far as the window allows and buffer the rest; returns the number

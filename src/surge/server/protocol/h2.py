@@ -255,16 +255,12 @@ class H2Stream:
         core = self._proto._core
         self._headers_sent = True
         self._head_only = head_only
-        if head_only or (body is not None and not body):
+        if head_only:
+            body = b""
+        if body is not None:
             self._eof_sent = True
-            core.send_headers(self.stream_id, fields, end_stream=True)
-        elif body is not None:
-            self._eof_sent = True
-            core.send_headers(self.stream_id, fields)
-            if core.send_data(self.stream_id, body, end_stream=True):
-                self._progress = self._loop.time()  # the stall clock starts with the backlog
-        else:
-            core.send_headers(self.stream_id, fields)
+        if core.send_response(self.stream_id, fields, body):
+            self._progress = self._loop.time()  # the stall clock starts with the backlog
         self._proto._flush(len(body) if body else 0)
 
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
