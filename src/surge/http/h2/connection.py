@@ -39,7 +39,7 @@ from surge.http.h2.events import (
     StreamWritable,
     TrailersReceived,
 )
-from surge.http.h2.fastpath import send_response
+from surge.http.h2.fastpath import receive, send_response
 from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
 from surge.http.h2.lean import LeanH2Connection
 from surge.http.h2.settings import H2Limits, TokenBucket
@@ -147,7 +147,10 @@ class H2ServerConnection:
             self.close(ErrorCodes.PROTOCOL_ERROR)
             return [ConnectionEnded(ErrorCodes.PROTOCOL_ERROR, by_peer=False)]
         try:
-            h2_events = self._conn.receive_data(data)
+            if self._preface_check is None:
+                h2_events = receive(self._conn, data)
+            else:
+                h2_events = self._conn.receive_data(data)
         except ProtocolError as exc:
             self.closed = True
             if self._conn.state_machine.state != ConnectionState.CLOSED:

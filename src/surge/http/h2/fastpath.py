@@ -1,8 +1,19 @@
-"""The common response written without h2's frame machinery: HEADERS (+ one DATA) as bytes.
+"""The common exchange without h2's per-frame machinery: a lean frame layer for one case.
 
-h2 builds frame objects, runs each through its stream and connection state machines and
-serialises them again: about a third of a small HTTP/2 response's server CPU. The common case
-is narrow and well defined, so it is written here directly:
+h2 parses each frame into an object (building its ``repr`` for a trace log), runs it through
+the connection's and the stream's state machines and emits event objects; on the way out it
+builds frame objects and serialises them again. For a small request/response that is most of
+the server's CPU. The common case is narrow and well defined, so it is handled here directly.
+
+In (``receive``): a HEADERS frame with END_HEADERS and END_STREAM, no padding or priority, that
+opens a new client stream (a GET-like request) on an open connection whose frame buffer is
+empty. Its block is decoded by the connection's own HPACK decoder (same limits, same errors),
+the stream is created by h2 (``_begin_new_stream``: id checks, windows) and put in
+half-closed (remote) as h2's state machine would; it yields the same h2 events h2 would
+(RequestReceived with its StreamEnded). Every other frame, and everything while a frame or a
+header block is incomplete, goes to h2 in order.
+
+Out (``send_response``):
 
 - a final (not 1xx) head on a server connection that is open;
 - the stream is half-closed (remote) (the whole request is in) and its response head is not
@@ -22,10 +33,18 @@ from __future__ import annotations
 
 from struct import Struct
 
-from h2.connection import ConnectionState, H2Connection
+import h2.events as ev
+from h2.connection import (
+    AllowedStreamIDs,
+    ConnectionInputs,
+    ConnectionState,
+    H2Connection,
+    _decode_headers,
+)
 from h2.stream import StreamClosedBy, StreamState
+from h2.utilities import HeaderValidationFlags, normalize_inbound_headers
 
-__all__ = ["send_response"]
+__all__ = ["receive", "send_response"]
 
 _FRAME_HEAD = Struct(">HBBBL")  # length (24 bits as 16 + 8), type, flags, stream id
 _DATA, _HEADERS, _CONTINUATION = 0x0, 0x1, 0x9
@@ -34,6 +53,65 @@ _OPEN = ConnectionState.SERVER_OPEN
 _HALF_CLOSED_REMOTE = StreamState.HALF_CLOSED_REMOTE
 _CLOSED = StreamState.CLOSED
 _SENT_END = StreamClosedBy.SEND_END_STREAM
+_RECV_END = StreamClosedBy.RECV_END_STREAM
+_ODD = AllowedStreamIDs.ODD
+_RECV_HEADERS = ConnectionInputs.RECV_HEADERS
+_REQUEST = HeaderValidationFlags(False, False, False, False)
+# HEADERS flags: END_STREAM and END_HEADERS set, PADDED and PRIORITY clear.
+_FLAGS_MASK, _FLAGS_LEAN = 0x01 | 0x04 | 0x08 | 0x20, 0x01 | 0x04
+
+
+def receive(conn: H2Connection, data: bytes) -> list[ev.Event]:
+    """``conn.receive_data(data)``, with the common request frames handled here."""
+    buffer = conn.incoming_buffer
+    if buffer._data or buffer._preamble_len or buffer._headers_buffer:
+        return conn.receive_data(data)
+    events: list[ev.Event] = []
+    size = len(data)
+    pos = start = 0  # data[start:pos] is h2's, not yet given to it
+    while pos + 9 <= size:
+        length = int.from_bytes(data[pos : pos + 3], "big")
+        end = pos + 9 + length
+        if end > size:
+            break
+        if data[pos + 3] == _HEADERS and data[pos + 4] & _FLAGS_MASK == _FLAGS_LEAN:
+            stream_id = int.from_bytes(data[pos + 5 : pos + 9], "big") & 0x7FFFFFFF
+            if start < pos:
+                events += conn.receive_data(data[start:pos])
+                start = pos
+            if (
+                stream_id & 1
+                and stream_id > conn.highest_inbound_stream_id
+                and length <= conn.max_inbound_frame_size
+                and conn.state_machine.state is _OPEN
+                and not buffer._headers_buffer
+            ):
+                events += _request(conn, stream_id, data[pos + 9 : end])
+                start = end
+        pos = end
+    if start < size:
+        events += conn.receive_data(data[start:] if start else data)
+    return events
+
+
+def _request(conn: H2Connection, stream_id: int, block: bytes) -> list[ev.Event]:
+    """A complete request head on a new stream, as h2's ``_receive_headers_frame`` does it."""
+    headers = _decode_headers(conn.decoder, block)  # h2's errors: ProtocolError and kin
+    conn.state_machine.process_input(_RECV_HEADERS)
+    conn.open_inbound_streams  # noqa: B018 (LeanH2Connection prunes closed streams here)
+    stream = conn._begin_new_stream(stream_id, _ODD)
+    machine = stream.state_machine
+    # IDLE -RECV_HEADERS-> OPEN -RECV_END_STREAM-> HALF_CLOSED_REMOTE (request_received and
+    # stream_ended in h2's table).
+    machine.client = False
+    machine.headers_received = True
+    machine.state = _HALF_CLOSED_REMOTE
+    machine.stream_closed_by = _RECV_END
+    received = ev.RequestReceived(stream_id=stream_id)
+    received.headers = list(normalize_inbound_headers(headers, _REQUEST))  # joins cookies
+    ended = ev.StreamEnded(stream_id=stream_id)
+    received.stream_ended = ended
+    return [received, ended]
 
 
 def _head(length: int, kind: int, flags: int, stream_id: int) -> bytes:
