@@ -96,7 +96,8 @@ def receive(conn: H2Connection, data: bytes) -> list[ev.Event]:
 
 def _request(conn: H2Connection, stream_id: int, block: bytes) -> list[ev.Event]:
     """A complete request head on a new stream, as h2's ``_receive_headers_frame`` does it."""
-    headers = _decode_headers(conn.decoder, block)  # h2's errors: ProtocolError and kin
+    decoded = _decode_headers(conn.decoder, block)  # h2's errors: ProtocolError and kin
+    headers = decoded if isinstance(decoded, list) else list(decoded)
     conn.state_machine.process_input(_RECV_HEADERS)
     conn.open_inbound_streams  # noqa: B018 (LeanH2Connection prunes closed streams here)
     stream = conn._begin_new_stream(stream_id, _ODD)
@@ -108,7 +109,11 @@ def _request(conn: H2Connection, stream_id: int, block: bytes) -> list[ev.Event]
     machine.state = _HALF_CLOSED_REMOTE
     machine.stream_closed_by = _RECV_END
     received = ev.RequestReceived(stream_id=stream_id)
-    received.headers = list(normalize_inbound_headers(headers, _REQUEST))  # joins cookies
+    for name, _ in headers:
+        if name == b"cookie":  # split cookie fields are joined, as h2 does
+            headers = list(normalize_inbound_headers(headers, _REQUEST))
+            break
+    received.headers = headers
     ended = ev.StreamEnded(stream_id=stream_id)
     received.stream_ended = ended
     return [received, ended]
