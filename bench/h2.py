@@ -1,4 +1,4 @@
-"""HTTP/2 benchmark: surge vs hypercorn under h2load, plus surge's own HTTP/1.1 for scale.
+"""HTTP/2 benchmark: surge vs hypercorn vs granian under h2load, plus surge's own HTTP/1.1.
 
     python -m bench.h2                    # 5 s per run, -c16 -m16, plaintext and json
     python -m bench.h2 --quick            # 1 s runs (smoke test)
@@ -6,20 +6,19 @@
 Every server runs pinned to core 0 (``taskset``), h2load with one thread on core 1. Per run:
 requests/s and failed streams from h2load, and the server's CPU µs per request from
 /proc/PID/stat read right before and after the measured run (see bench/README.md).
-Rows: surge h2 (prior knowledge), hypercorn h2, and surge HTTP/1.1 (``h2load --h1``), whose
-CPU figure is what surge's HTTP/2 cost is compared with.
+Rows: surge h2 (prior knowledge), hypercorn h2, granian h2 (``bench/h2_peers.py``: the same
+answers, one worker, cleartext HTTP/2 by prior knowledge) and surge HTTP/1.1 (``h2load --h1``),
+whose CPU figure is what surge's HTTP/2 cost is compared with. CPU is the server's whole process
+tree (granian runs its worker as a child process).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,55 +26,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.apps.app import JSON_BODY
+from bench.h2_peers import tree_cpu_seconds
 from bench.lifetime import die_with_parent
-from bench.procstat import cpu_seconds
 from bench.servers import REPO, Server, _wait_ready, stop
 
 ENDPOINTS = {"plaintext": ("/", b"Hello, World!"), "json": ("/json", None)}
-
-
-# hypercorn's side: a minimal ASGI app answering like bench/apps/app.py ------------------------
-
-
-async def _asgi_app(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-    if scope["type"] != "http":
-        return
-    if scope["path"] == "/json":
-        body = json.dumps(JSON_BODY).encode()
-        ctype = b"application/json"
-    else:
-        body = b"Hello, World!"
-        ctype = b"text/plain; charset=utf-8"
-    headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})  # type: ignore[operator]
-    await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
-
-
-def _serve_hypercorn(max_seconds: float) -> None:
-    import uvloop
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    config.backlog = 1024
-
-    async def main() -> None:
-        stop_event = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop_event.set)
-        loop.call_later(max_seconds, stop_event.set)
-        loop.call_later(0.5, lambda: print(f"READY {port} hypercorn", flush=True))
-        await serve(_asgi_app, config, shutdown_trigger=stop_event.wait)  # type: ignore[arg-type]
-
-    uvloop.run(main())
 
 
 # the harness ------------------------------------------------------------------------------
@@ -89,12 +44,12 @@ def _start(framework: str, surge_src: Path, max_seconds: float) -> Iterator[Serv
     if framework == "surge":
         target = ["-m", "bench.apps.serve", "surge", "--max-seconds", str(int(max_seconds))]
     else:
-        target = ["-m", "bench.h2", "--serve-hypercorn", "--max-seconds", str(int(max_seconds))]
+        target = ["-m", "bench.h2_peers", framework, "--max-seconds", str(int(max_seconds))]
     proc = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, *target],
         stdout=subprocess.PIPE,
         # hypercorn prints a cancellation traceback when stopped; nothing to read there.
-        stderr=subprocess.DEVNULL if framework == "hypercorn" else None,
+        stderr=subprocess.DEVNULL if framework != "surge" else None,
         stdin=subprocess.DEVNULL,
         text=True,
         env=env,
@@ -158,9 +113,9 @@ def measure(
     url = server.url(path)
     if warmup:
         _h2load(url, warmup, h1, c, m)
-    before = cpu_seconds(server.pid)
+    before = tree_cpu_seconds(server.pid)
     out = _h2load(url, duration, h1, c, m)
-    cpu = cpu_seconds(server.pid) - before
+    cpu = tree_cpu_seconds(server.pid) - before
     totals = _TOTALS.search(out)
     finished = _FINISHED.search(out)
     if totals is None or finished is None:
@@ -212,13 +167,14 @@ def report(results: list[H2Result]) -> str:
     by = {(r.framework, r.protocol, r.endpoint): r for r in results}
     for endpoint in ENDPOINTS:
         s2 = by.get(("surge", "h2", endpoint))
-        hc = by.get(("hypercorn", "h2", endpoint))
+        for peer, target in (("hypercorn", " (target >= 3)"), ("granian", "")):
+            other = by.get((peer, "h2", endpoint))
+            if s2 and other and other.rps:
+                lines.append(
+                    f"{endpoint}: rps surge/{peer} {s2.rps / other.rps:.2f}x{target}, "
+                    f"CPU {peer}/surge {other.cpu_us_per_req / s2.cpu_us_per_req:.2f}x"
+                )
         s1 = by.get(("surge", "h1", endpoint))
-        if s2 and hc and hc.rps:
-            lines.append(
-                f"{endpoint}: rps surge/hypercorn {s2.rps / hc.rps:.2f}x (target >= 3), "
-                f"CPU hypercorn/surge {hc.cpu_us_per_req / s2.cpu_us_per_req:.2f}x"
-            )
         if s2 and s1:
             lines.append(
                 f"{endpoint}: surge CPU h2/h1 {s2.cpu_us_per_req / s1.cpu_us_per_req:.2f}x "
@@ -234,15 +190,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--streams", type=int, default=16)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--frameworks", default="surge,hypercorn")
+    parser.add_argument("--frameworks", default="surge,hypercorn,granian")
     parser.add_argument("--surge-src", type=Path, default=REPO / "src")
     parser.add_argument("--output", type=Path)
-    parser.add_argument("--serve-hypercorn", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--max-seconds", type=float, default=900.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_hypercorn:
-        _serve_hypercorn(args.max_seconds)
-        return
     if args.quick:
         args.duration, args.warmup = 1.0, 0.0
     budget = (args.duration + args.warmup + 5) * 3 * len(ENDPOINTS) + 30

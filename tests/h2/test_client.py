@@ -181,6 +181,14 @@ async def _hypercorn_app(scope: dict[str, Any], receive: Any, send: Any) -> None
             await send({"type": "http.response.body", "body": piece, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
         return
+    if path == "/trailers":  # hypercorn sends them when the request says TE: trailers
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": headers, "trailers": True}
+        )
+        await send({"type": "http.response.body", "body": b"with trailers"})
+        trailers = [(b"grpc-status", b"0"), (b"x-digest", b"abc")]
+        await send({"type": "http.response.trailers", "headers": trailers})
+        return
     if path == "/slow":
         await asyncio.sleep(1)  # past the client's 0.3 s timeout; short for hypercorn's shutdown
     if path == "/gz":
@@ -276,6 +284,19 @@ async def test_against_hypercorn(tls: bool) -> None:
             async with s.get(f"{url}/cookie") as resp:  # the connection outlived the timeout
                 assert await resp.text() == "set"
             _only_connection(s)
+
+
+async def test_response_trailers_from_hypercorn() -> None:
+    async with (
+        _hypercorn(False) as (url, _),
+        ClientSession(http2="prior_knowledge") as s,
+        s.get(f"{url}/trailers", headers={"TE": "trailers"}) as resp,
+    ):
+        assert resp.version == (2, 0)
+        assert resp.trailers == {}  # not before the body is read
+        assert await resp.text() == "with trailers"
+        assert dict(resp.trailers) == {"grpc-status": "0", "x-digest": "abc"}
+        assert "x-digest" not in resp.headers
 
 
 # nghttpd serving a directory --------------------------------------------------------------

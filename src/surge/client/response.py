@@ -20,6 +20,7 @@ from surge.client.request import RequestInfo
 from surge.http.headers import parse_mimetype_params
 from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 from surge.net.streams import StreamReader
+from surge.net.trailers import NO_TRAILERS
 
 if TYPE_CHECKING:
     from surge.client.connector import Connection
@@ -120,6 +121,12 @@ class ClientResponse:
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
         return tuple(self._raw)
+
+    @property
+    def trailers(self) -> CIMultiDictProxy[str]:
+        """Trailer fields sent after the body (HTTP/2); empty until the body is read."""
+        trailers: CIMultiDictProxy[str] = getattr(self.content, "trailers", NO_TRAILERS)
+        return trailers
 
     @property
     def request_info(self) -> RequestInfo:

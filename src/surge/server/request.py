@@ -22,6 +22,7 @@ from surge.http.h1.parser import RequestHead
 from surge.http.headers import raw_header
 from surge.net.multipart import MultipartReader
 from surge.net.streams import StreamReader
+from surge.net.trailers import NO_TRAILERS
 from surge.server.forms import FileField
 from surge.util.reify import reify
 
@@ -398,6 +399,12 @@ class BaseRequest(MutableMapping[str, Any]):
     @property
     def payload(self) -> StreamReader:
         return self._body_stream()
+
+    @property
+    def trailers(self) -> CIMultiDictProxy[str]:
+        """Trailer fields sent after the body (HTTP/2); empty until the body is read."""
+        trailers: CIMultiDictProxy[str] = getattr(self._payload, "trailers", NO_TRAILERS)
+        return trailers
 
     def _body_stream(self) -> StreamReader:
         """The raw payload, or a decoding view of it when the body has a Content-Encoding.

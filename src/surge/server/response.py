@@ -77,6 +77,7 @@ class StreamResponse(MutableMapping[str, Any]):
     _compressor: Compressor | None = None
     _body_length = 0
     _state: dict[str, Any] | None = None
+    _trailers: CIMultiDict[str] | None = None
 
     def __init__(
         self,
@@ -128,6 +129,13 @@ class StreamResponse(MutableMapping[str, Any]):
     @property
     def task(self) -> Any:
         return self._req.task if self._req is not None else None
+
+    @property
+    def trailers(self) -> CIMultiDict[str]:
+        """Trailer fields sent after the body by ``write_eof`` (HTTP/2; not sent on HTTP/1.1)."""
+        if self._trailers is None:
+            self._trailers = CIMultiDict()
+        return self._trailers
 
     @property
     def status(self) -> int:
@@ -494,7 +502,10 @@ class StreamResponse(MutableMapping[str, Any]):
         if compressor is not None:
             data = compressor.compress(data) + compressor.finish()
             self._compressor = None
-        self._writer.write_eof(data)
+        if self._trailers and hasattr(self._writer, "write_trailers"):
+            self._writer.write_trailers(data, self._trailers)
+        else:
+            self._writer.write_eof(data)
         self._eof_sent = True
 
 

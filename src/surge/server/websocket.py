@@ -91,8 +91,10 @@ class WebSocketResponse(WebSocketChannel, StreamResponse):
         return self._ws_protocol
 
     def _handshake(self, request: BaseRequest) -> ServerHandshake:
+        # An HTTP/2 stream brings its own check (RFC 8441: extended CONNECT, no key).
+        check = getattr(request._protocol, "check_websocket", check_server_request)
         try:
-            return check_server_request(
+            return check(
                 request.method,
                 request.headers,
                 protocols=self._protocols,

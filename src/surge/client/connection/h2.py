@@ -181,6 +181,10 @@ class H2ClientConnection(asyncio.Protocol):
                 stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
                 if stream is not None:
                     stream._on_end()
+            elif etype is ev.TrailersReceived:
+                stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
+                if stream is not None:
+                    stream._on_trailers(event.headers)  # type: ignore[attr-defined]
             elif etype is ev.InformationalResponseReceived:
                 stream = streams.get(event.stream_id)  # type: ignore[attr-defined]
                 if stream is not None:

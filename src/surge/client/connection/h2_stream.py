@@ -31,7 +31,7 @@ from surge.client.exceptions import (
 from surge.http.content.codecs import Decoder, DecompressionError, make_decoder
 from surge.http.h1.response_parser import ResponseHead
 from surge.http.version import HttpVersion20
-from surge.net.streams import StreamReader
+from surge.net.trailers import TrailerStreamReader, decode_fields
 
 if TYPE_CHECKING:
     from surge.client.connection.h2 import H2ClientConnection
@@ -96,7 +96,7 @@ class H2Stream:
         self._head: ResponseHead | None = None
         self._head_waiter: asyncio.Future[ResponseStart] | None = None
         self._continue: asyncio.Future[None] | None = None
-        self._reader: StreamReader | None = None
+        self._reader: TrailerStreamReader | None = None
         self._decoder: Decoder | None = None
         self._auto_decompress = True
         self._max_decompressed = 0
@@ -359,7 +359,9 @@ class H2Stream:
         )
         self.got_bytes = True
         self._on_continue()
-        reader = self._reader = StreamReader(self, limit=self._read_bufsize, loop=self._conn._loop)
+        reader = self._reader = TrailerStreamReader(
+            self, limit=self._read_bufsize, loop=self._conn._loop
+        )
         if self._auto_decompress and encoding is not None:
             self._decoder = make_decoder(encoding.decode("latin-1"), self._max_decompressed)
         waiter = self._head_waiter
@@ -395,6 +397,14 @@ class H2Stream:
                 return
         if data:
             reader.feed_data(data)
+
+    def _on_trailers(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """Trailer fields after the body: ``response.trailers`` once the body is read."""
+        reader = self._reader
+        if reader is not None and not self.closed:
+            reader.trailers = decode_fields(
+                (name, value) for name, value in headers if name[:1] != b":"
+            )
 
     def _on_end(self) -> None:
         reader = self._reader

@@ -39,6 +39,7 @@ from surge.http.h2.events import (
     StreamWritable,
     TrailersReceived,
 )
+from surge.http.h2.fastpath import receive, send_response
 from surge.http.h2.hpack_memo import MemoDecoder, MemoEncoder
 from surge.http.h2.lean import LeanH2Connection
 from surge.http.h2.settings import H2Limits, TokenBucket
@@ -54,12 +55,13 @@ _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated
 class _Outbox:
     """Response bytes of one stream waiting for flow-control window."""
 
-    __slots__ = ("chunks", "end", "size")
+    __slots__ = ("chunks", "end", "size", "trailers")
 
     def __init__(self) -> None:
         self.chunks: deque[bytes] = deque()
         self.size = 0
         self.end = False
+        self.trailers: list[tuple[bytes, bytes]] | None = None  # sent after the last chunk
 
 
 class H2ServerConnection:
@@ -145,7 +147,10 @@ class H2ServerConnection:
             self.close(ErrorCodes.PROTOCOL_ERROR)
             return [ConnectionEnded(ErrorCodes.PROTOCOL_ERROR, by_peer=False)]
         try:
-            h2_events = self._conn.receive_data(data)
+            if self._preface_check is None:
+                h2_events = receive(self._conn, data)
+            else:
+                h2_events = self._conn.receive_data(data)
         except ProtocolError as exc:
             self.closed = True
             if self._conn.state_machine.state != ConnectionState.CLOSED:
@@ -182,6 +187,11 @@ class H2ServerConnection:
                     self.reset(sid, ErrorCodes.PROTOCOL_ERROR)  # malformed: a stream error
                     continue
                 head = request_head(event.headers, end)
+                connect_protocol = None
+                if head is not None and head.method == "CONNECT":
+                    head, connect_protocol = _extended_connect(head, event.headers)
+                    if connect_protocol is not None and not self.limits.websocket:
+                        head = None  # not advertised: a malformed request
                 if self._goaway_last is not None and sid > self._goaway_last:
                     self.reset(sid, ErrorCodes.REFUSED_STREAM)  # after our GOAWAY
                     continue
@@ -196,7 +206,7 @@ class H2ServerConnection:
                 self._active.add(sid)
                 if not end:
                     self._open_bodies.add(sid)
-                out.append(RequestReceived(sid, head, end))
+                out.append(RequestReceived(sid, head, end, connect_protocol))
             elif isinstance(event, ev.StreamEnded):
                 sid = event.stream_id or 0
                 if sid in self._open_bodies:
@@ -271,6 +281,19 @@ class H2ServerConnection:
     ) -> None:
         self._conn.send_headers(stream_id, headers, end_stream=end_stream)
 
+    def send_response(
+        self, stream_id: int, headers: list[tuple[bytes, bytes]], body: bytes | None
+    ) -> int:
+        """A final response head, then the whole ``body`` (None: the body is streamed with
+        ``send_data`` later). Returns the bytes still buffered for the stream."""
+        if send_response(self._conn, stream_id, headers, body):
+            return 0
+        if body is None or not body:
+            self._conn.send_headers(stream_id, headers, end_stream=body is not None)
+            return 0
+        self._conn.send_headers(stream_id, headers)
+        return self.send_data(stream_id, body, end_stream=True)
+
     def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> int:
         """Send ``data`` as far as the window allows and buffer the rest; returns the number
         of bytes still buffered for the stream."""
@@ -297,6 +320,23 @@ class H2ServerConnection:
         box = self._outboxes.get(stream_id)
         return 0 if box is None else box.size
 
+    def send_trailers(
+        self, stream_id: int, data: bytes, trailers: list[tuple[bytes, bytes]]
+    ) -> int:
+        """End the stream with ``data`` then a trailing HEADERS frame; both wait for window
+        behind what is already buffered. Returns the bytes still buffered."""
+        box = self._outboxes.get(stream_id)
+        if box is None:
+            box = self._outboxes[stream_id] = _Outbox()
+        if data:
+            box.chunks.append(data)
+            box.size += len(data)
+        box.end = True
+        box.trailers = trailers
+        self._flush(stream_id)
+        box = self._outboxes.get(stream_id)
+        return 0 if box is None else box.size
+
     def buffered(self, stream_id: int) -> int:
         box = self._outboxes.get(stream_id)
         return 0 if box is None else box.size
@@ -318,9 +358,13 @@ class H2ServerConnection:
             else:
                 chunks.popleft()
             box.size -= len(data)
-            conn.send_data(stream_id, data, end_stream=box.end and not chunks)
+            last = box.end and not chunks and box.trailers is None
+            conn.send_data(stream_id, data, end_stream=last)
             sent = True
-        if box.end and not sent:
+        if box.trailers is not None:
+            conn.send_headers(stream_id, box.trailers, end_stream=True)
+            sent = True
+        elif box.end and not sent:
             conn.end_stream(stream_id)
         del self._outboxes[stream_id]
         return True
@@ -386,6 +430,21 @@ def _valid(headers: Iterable[tuple[bytes, bytes]], flags: HeaderValidationFlags)
     except ProtocolError:
         return False
     return True
+
+
+def _extended_connect(
+    head: RequestHead, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[RequestHead | None, bytes | None]:
+    """An extended CONNECT's ``:protocol`` (RFC 8441); ``websocket`` reaches the application
+    as a GET, so the handler that serves WebSocket on HTTP/1.1 serves it here too. Only
+    ``websocket`` is advertised: another protocol is refused (None)."""
+    for name, value in headers:
+        if name == b":protocol":
+            if value != b"websocket":
+                return None, None
+            head.method = "GET"
+            return head, value
+    return head, None
 
 
 def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:

@@ -20,11 +20,13 @@ __all__ = [
 
 @dataclass(slots=True)
 class RequestReceived:
-    """A request head; ``end_stream`` when it has no body."""
+    """A request head; ``end_stream`` when it has no body. ``connect_protocol`` is the
+    ``:protocol`` of an extended CONNECT (RFC 8441), whose head says GET for a WebSocket."""
 
     stream_id: int
     head: RequestHead
     end_stream: bool
+    connect_protocol: bytes | None = None
 
 
 @dataclass(slots=True)

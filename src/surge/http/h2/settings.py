@@ -30,6 +30,8 @@ class H2Limits:
     control_rate: float = 200.0
     # Seconds a stream's buffered response may wait for the peer to open its window.
     send_timeout: float = 30.0
+    # Advertise SETTINGS_ENABLE_CONNECT_PROTOCOL: WebSocket over HTTP/2 (RFC 8441).
+    websocket: bool = True
 
     def local_settings(self) -> dict[SettingCodes, int]:
         return {
@@ -37,6 +39,7 @@ class H2Limits:
             SettingCodes.INITIAL_WINDOW_SIZE: self.initial_window_size,
             SettingCodes.MAX_FRAME_SIZE: self.max_frame_size,
             SettingCodes.MAX_HEADER_LIST_SIZE: self.max_header_list_size,
+            SettingCodes.ENABLE_CONNECT_PROTOCOL: int(self.websocket),
         }
 
 

@@ -32,12 +32,18 @@ from surge.http.h2.events import (
     RequestReceived,
     StreamReset,
     StreamWritable,
+    TrailersReceived,
 )
 from surge.http.h2.settings import H2Limits
 from surge.http.version import HttpVersion20
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
+from surge.net.trailers import TrailerStreamReader, decode_fields
+from surge.server.protocol.h2_websocket import H2WebSocketTransport, server_handshake
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from surge.http.ws.handshake import ServerHandshake
     from surge.server.request import BaseRequest
     from surge.server.server import Server
 
@@ -113,11 +119,13 @@ class H2Stream:
         "_proto",
         "_unacked",
         "closed",
+        "connect_protocol",
         "handler_done",
         "payload",
         "request",
         "stream_id",
         "task",
+        "tunnel",
     )
 
     def __init__(self, proto: H2ServerProtocol, stream_id: int) -> None:
@@ -136,6 +144,8 @@ class H2Stream:
         self._head_only = False
         self._headers_sent = False
         self._progress = 0.0
+        self.connect_protocol: bytes | None = None  # :protocol of an extended CONNECT
+        self.tunnel: H2WebSocketTransport | None = None  # once a WebSocket took the stream
 
     @property
     def transport(self) -> _StreamTransport | None:
@@ -154,6 +164,9 @@ class H2Stream:
             self._proto._flush()
 
     def _on_data(self, data: bytes, flow_length: int) -> None:
+        if self.tunnel is not None:
+            self.tunnel.feed_data(data, flow_length)
+            return
         payload = self.payload
         if payload is not EMPTY_PAYLOAD and not payload.is_eof():
             payload.feed_data(data)
@@ -161,6 +174,37 @@ class H2Stream:
             self._unacked += flow_length
         else:
             self._proto._core.acknowledge(self.stream_id, flow_length)
+
+    # WebSocket over this stream (RFC 8441; see h2_websocket) ---------------------------------
+
+    def check_websocket(
+        self,
+        method: str,
+        headers: Mapping[str, str],
+        *,
+        protocols: Iterable[str] = (),
+        compress: bool = True,
+    ) -> ServerHandshake:
+        """The opening handshake check ``WebSocketResponse`` runs on this stream."""
+        return server_handshake(
+            self.connect_protocol, method, headers, protocols=protocols, compress=compress
+        )
+
+    def take_over(self) -> tuple[H2WebSocketTransport, bytes]:
+        """The stream as a WebSocket's transport, with the data that came before."""
+        tunnel = self.tunnel = H2WebSocketTransport(self)
+        payload = self.payload
+        tail = b"" if payload is EMPTY_PAYLOAD else payload.read_nowait()
+        if payload is not EMPTY_PAYLOAD and payload.is_eof():
+            self._loop.call_soon(tunnel.feed_eof)
+        return tunnel, tail
+
+    @property
+    def _server(self) -> Server:
+        return self._proto._server  # where a WebSocket registers for shutdown
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """The WebSocket on this stream is over (its transport's end already did the work)."""
 
     # ResponseWriter (called by StreamResponse) -------------------------------------------
 
@@ -186,6 +230,8 @@ class H2Stream:
             # A second head (an error page after a failed stream): the response is broken.
             self._close()
             raise ConnectionResetError("Response head already sent")
+        if status == 101 and self.connect_protocol is not None:
+            status = 200  # a WebSocket accepted on an extended CONNECT stream (RFC 8441)
         no_body = status in (204, 304) or status < 200
         head_only = no_body or request._head.method == "HEAD"
         fields = [(b":status", _STATUS.get(status) or str(status).encode("ascii"))]
@@ -209,16 +255,12 @@ class H2Stream:
         core = self._proto._core
         self._headers_sent = True
         self._head_only = head_only
-        if head_only or (body is not None and not body):
+        if head_only:
+            body = b""
+        if body is not None:
             self._eof_sent = True
-            core.send_headers(self.stream_id, fields, end_stream=True)
-        elif body is not None:
-            self._eof_sent = True
-            core.send_headers(self.stream_id, fields)
-            if core.send_data(self.stream_id, body, end_stream=True):
-                self._progress = self._loop.time()  # the stall clock starts with the backlog
-        else:
-            core.send_headers(self.stream_id, fields)
+        if core.send_response(self.stream_id, fields, body):
+            self._progress = self._loop.time()  # the stall clock starts with the backlog
         self._proto._flush(len(body) if body else 0)
 
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
@@ -247,6 +289,35 @@ class H2Stream:
         self._proto._core.send_data(self.stream_id, data, end_stream=True)
         self._proto._flush(len(data))
 
+    def write_trailers(self, data: bytes, trailers: CIMultiDict[str]) -> None:
+        """End the body with ``data`` and then ``trailers`` (a trailing HEADERS frame)."""
+        if self._eof_sent:
+            return
+        if self._head_only:
+            self.write_eof(data)
+            return
+        fields = []
+        for name, value in trailers.items():
+            lname = _NAMES.get(name)
+            if lname is None:
+                lname = _field_name(name)
+            if not lname:
+                continue  # hop-by-hop
+            if lname[:1] == b":":
+                raise ValueError(f"Pseudo-header {name!r} cannot be a trailer")
+            fields.append((lname, value.encode("utf-8")))
+        if not fields:
+            self.write_eof(data)
+            return
+        self._eof_sent = True
+        if self.closed or self._proto.transport is None:
+            return
+        core = self._proto._core
+        if not core.buffered(self.stream_id):
+            self._progress = self._loop.time()
+        core.send_trailers(self.stream_id, data, fields)
+        self._proto._flush(len(data))
+
     async def drain(self) -> None:
         if self.closed:
             raise ConnectionResetError("Stream closed")
@@ -268,6 +339,8 @@ class H2Stream:
     # state changes -------------------------------------------------------------------------
 
     def _wake(self, exc: BaseException | None = None) -> None:
+        if self.tunnel is not None and exc is None:
+            self.tunnel.on_writable()
         waiter = self._drain_waiter
         if waiter is not None:
             self._drain_waiter = None
@@ -285,6 +358,8 @@ class H2Stream:
             payload.set_exception(ConnectionResetError(reason))
         if self.request is not None:
             self.request._connection_lost()
+        if self.tunnel is not None:
+            self.tunnel.lost(ConnectionResetError(reason))
         self._wake(ConnectionResetError(reason))
 
 
@@ -361,11 +436,19 @@ class H2ServerProtocol(asyncio.Protocol):
                 else:
                     self._core.acknowledge(event.stream_id, event.flow_length)
             elif type(event) is RequestReceived:
-                started.append(self._open_stream(event.stream_id, event.head, event.end_stream))
+                stream = self._open_stream(event.stream_id, event.head, event.end_stream)
+                stream.connect_protocol = event.connect_protocol
+                started.append(stream)
             elif type(event) is RequestEnded:
                 stream = self._streams.get(event.stream_id)
                 if stream is not None and stream.payload is not EMPTY_PAYLOAD:
                     stream.payload.feed_eof()
+                    if stream.tunnel is not None:
+                        stream.tunnel.feed_eof()
+            elif type(event) is TrailersReceived:
+                stream = self._streams.get(event.stream_id)
+                if stream is not None and isinstance(stream.payload, TrailerStreamReader):
+                    stream.payload.trailers = decode_fields(event.headers)
             elif type(event) is StreamWritable:
                 stream = self._streams.get(event.stream_id)
                 if stream is not None:
@@ -391,7 +474,7 @@ class H2ServerProtocol(asyncio.Protocol):
         server = self._server
         stream = H2Stream(self, stream_id)
         if not end_stream:
-            stream.payload = StreamReader(stream, server.read_bufsize, loop=self._loop)
+            stream.payload = TrailerStreamReader(stream, server.read_bufsize, loop=self._loop)
         stream.request = server.request_factory(head, stream.payload, stream)
         self._streams[stream_id] = stream
         return stream
