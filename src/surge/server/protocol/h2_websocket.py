@@ -79,6 +79,7 @@ class H2WebSocketTransport(asyncio.Transport):
         self._reading = True
         self._held: deque[tuple[bytes, int]] = deque()  # received while reading is paused
         self._writing_paused = False
+        self._high_water = _HIGH_WATER
 
     # the protocol ----------------------------------------------------------------------------
 
@@ -155,7 +156,7 @@ class H2WebSocketTransport(asyncio.Transport):
             stream._progress = proto._loop.time()  # the stall clock starts with the backlog
         buffered = core.send_data(stream.stream_id, bytes(data))
         proto._flush(len(data))
-        if (buffered > _HIGH_WATER or proto._paused_writing) and not self._writing_paused:
+        if (buffered > self._high_water or proto._paused_writing) and not self._writing_paused:
             self._writing_paused = True
             if self._protocol is not None:
                 self._protocol.pause_writing()
@@ -169,7 +170,7 @@ class H2WebSocketTransport(asyncio.Transport):
         proto = stream._proto
         if not self._writing_paused or proto._paused_writing:
             return
-        if proto._core.buffered(stream.stream_id) <= _HIGH_WATER:
+        if proto._core.buffered(stream.stream_id) <= self._high_water:
             self._writing_paused = False
             if self._protocol is not None:
                 self._protocol.resume_writing()
@@ -179,6 +180,14 @@ class H2WebSocketTransport(asyncio.Transport):
 
     def write_eof(self) -> None:
         self.close()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        """The stream's backlog above which the protocol is paused (``low`` is not used:
+        writing resumes at or below ``high``)."""
+        self._high_water = _HIGH_WATER if high is None else high
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return (self._high_water, self._high_water)
 
     def get_write_buffer_size(self) -> int:
         return self._stream._proto._core.buffered(self._stream.stream_id)
