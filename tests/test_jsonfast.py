@@ -42,3 +42,14 @@ def test_errors_match_json_dumps() -> None:
         dumps({"x": object()})
     # the encoder stays usable after an error
     assert dumps({"a": 1}) == '{"a": 1}'
+
+
+def test_too_deep_nesting_raises_recursion_error_as_json_dumps_does() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(RecursionError):
+        json.dumps(deep)
+    with pytest.raises(RecursionError):
+        dumps(deep)
+    assert dumps([[1]]) == "[[1]]"

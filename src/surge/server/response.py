@@ -41,6 +41,8 @@ _CONTENT_LENGTH = istr("Content-Length")
 _CONTENT_ENCODING = istr("Content-Encoding")
 _VARY = istr("Vary")
 _TEXT_PLAIN_UTF8 = "text/plain; charset=utf-8"
+# ``content_type`` -> ``content_type; charset=utf-8`` for Response(text=...): built once.
+_UTF8_TYPES: dict[str, str] = {}
 
 
 class ContentCoding(enum.Enum):
@@ -517,11 +519,31 @@ def _add_vary(headers: CIMultiDict[str]) -> None:
         headers[_VARY] = f"{vary}, Accept-Encoding"
 
 
+class _DeferredHeaders:
+    """``Response._headers`` of a ``Response(text=...)``: built from its ``_ctype`` on first
+    read. Until then the response's only header is that Content-Type, which lets a writer
+    frame it without a multidict (``send_simple``); after, the headers may change, so
+    ``_ctype`` is cleared."""
+
+    def __get__(self, inst: Response | None, owner: type[Response]) -> CIMultiDict[str]:
+        if inst is None:
+            return self  # type: ignore[return-value]
+        headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE: inst._ctype or ""})
+        inst.__dict__["_headers"] = headers
+        inst._ctype = None
+        return headers
+
+
 class Response(StreamResponse):
     """A response whose whole body is known: ``text``, ``body`` (bytes or str) or nothing.
 
     ``web.Response("Unauthorized", status=401)`` takes the body positionally, as aiohttp does.
     """
+
+    # Set (to the Content-Type value) while the headers are only that Content-Type and have
+    # not been materialised; see _DeferredHeaders.
+    _ctype: str | None = None
+    _headers = _DeferredHeaders()
 
     def __init__(
         self,
@@ -544,12 +566,31 @@ class Response(StreamResponse):
                 raise TypeError(f"text argument must be str ({type(text)!r})")
             if content_type is None:
                 ctype = _TEXT_PLAIN_UTF8
-            elif "charset" in content_type:
-                raise ValueError("charset must not be in content_type argument")
             else:
-                ctype = f"{content_type}; charset=utf-8"
-            self._headers = CIMultiDict({_CONTENT_TYPE: ctype})
+                cached = _UTF8_TYPES.get(content_type)
+                if cached is None:
+                    if "charset" in content_type:
+                        raise ValueError("charset must not be in content_type argument")
+                    cached = f"{content_type}; charset=utf-8"
+                    if len(_UTF8_TYPES) < 64:
+                        _UTF8_TYPES[content_type] = cached
+                ctype = cached
+            self._ctype = ctype  # the header multidict is built only if something reads it
             self._body = text.encode()
+            return
+        if (
+            type(body) is bytes
+            and content_type is not None
+            and text is None
+            and headers is None
+            and charset is None
+            and "charset" not in content_type
+        ):
+            # The other common case: Response(body=b"...", content_type=...).
+            self._status = status if type(status) is int else int(status)
+            self._reason = reason
+            self._ctype = content_type
+            self._body = body
             return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
@@ -642,9 +683,13 @@ class Response(StreamResponse):
         return self._send(request)
 
     def _send(self, request: BaseRequest) -> Any:
-        """Send head and body at once (one write unless chunked); the response is then done."""
+        """Send head and body at once (one write unless chunked); the response is then done.
+
+        ``_writer`` is set once the head is out: a head that cannot be serialised (a CR or LF
+        in a header) leaves the response unprepared, so the server can still answer 500.
+        """
         self._req = request
-        writer = self._writer = request._writer
+        writer = request._writer
         body = self._body
         if (
             body is not None
@@ -655,6 +700,7 @@ class Response(StreamResponse):
             self._auto_compress(request)
         if self._chunked:
             self._send_head(request, None)
+            self._writer = writer
             compressor = self._compressor
             if compressor is not None:
                 body = compressor.compress(body or b"") + compressor.finish()
@@ -662,6 +708,10 @@ class Response(StreamResponse):
             if body:
                 writer.write(body)
             writer.write_eof()
+        elif self._ctype is not None and not self._cookies and not self._compression:
+            writer.send_simple(
+                request, self._status, self._reason, self._ctype, body or b"", self._keep_alive
+            )
         elif self._cookies or self._compression:
             self._send_head(request, body if body is not None else b"")
         else:  # _send_head without its call
@@ -674,6 +724,7 @@ class Response(StreamResponse):
                 chunked=False,
                 body=body if body is not None else b"",
             )
+        self._writer = writer
         self._body_length = len(body) if body else 0
         self._eof_sent = True
         return writer
@@ -700,6 +751,8 @@ def json_response(
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")
         text = fast_dumps(data) if dumps is json.dumps else dumps(data)
+    if body is None and headers is None:
+        return Response(text=text, status=status, reason=reason, content_type=content_type)
     return Response(
         text=text,
         body=body,

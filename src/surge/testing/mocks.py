@@ -17,6 +17,7 @@ from multidict import CIMultiDict
 from surge.http.h1.parser import RequestHead
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.server.app import Application
+from surge.server.protocol.writer import ResponseWriter
 from surge.server.request import Request
 from surge.server.routing.match import UrlMappingMatchInfo
 from surge.server.routing.resources import AbstractRoute
@@ -47,7 +48,7 @@ class _Done:
         yield
 
 
-class MockedWriter:
+class MockedWriter(ResponseWriter):
     """Records what a response sends: ``status``, ``reason``, ``headers``, ``body``, ``eof``."""
 
     def __init__(self) -> None:

@@ -21,14 +21,20 @@ def _build() -> Callable[[Any], str]:
         return json.dumps
     default = json.JSONEncoder().default
     encode_string = _encoder.encode_basestring_ascii
+    # One encoder for every call: without circular-reference markers (``None``) it keeps no
+    # state between calls, so it is safe to share (also between threads). A circular
+    # document then ends in RecursionError; json.dumps runs again to raise what it raises
+    # (ValueError for a cycle, RecursionError for nesting too deep).
+    encode = make(None, default, encode_string, None, ": ", ", ", False, False, True)
+    join = "".join
 
     def dumps(obj: Any) -> str:
         if isinstance(obj, str):
             return encode_string(obj)
-        # A fresh encoder per call: its circular-reference markers are never shared between
-        # calls or threads (building it costs far less than the Python layers it replaces).
-        encode = make({}, default, encode_string, None, ": ", ", ", False, False, True)
-        return "".join(encode(obj, 0))
+        try:
+            return join(encode(obj, 0))
+        except RecursionError:
+            return json.dumps(obj)
 
     return dumps
 

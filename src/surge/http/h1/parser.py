@@ -95,6 +95,7 @@ class H1RequestParser:
         "_data",
         "_expect",
         "_fed",
+        "_framed",
         "_has_host",
         "_headers",
         "_in_body",
@@ -136,6 +137,7 @@ class H1RequestParser:
         self._chunked = False
         self._expect = False
         self._upgrade = False
+        self._framed = False  # one of the four above was set
 
     @property
     def in_head(self) -> bool:
@@ -201,7 +203,11 @@ class H1RequestParser:
             self._unusual_header(name, value)
         elif len(name) in _FRAMING_NAME_LENGTHS:
             lowered = name.lower()
-            if lowered in _FRAMING_NAMES:
+            if lowered == b"host":  # in every request: checked here, without a call
+                if self._has_host:
+                    raise BadRequest("Duplicate Host header")
+                self._has_host = True
+            elif lowered in _FRAMING_NAMES:
                 self._framing_header(lowered, value)
         headers.append((name, value))
 
@@ -211,13 +217,10 @@ class H1RequestParser:
         raise HeadersTooLarge(f"More than {self.max_headers} header fields")
 
     def _framing_header(self, lowered: bytes, value: bytes) -> None:
-        """Host, Content-Length, Expect, Transfer-Encoding and Upgrade shape how a request
-        is read."""
-        if lowered == b"host":
-            if self._has_host:
-                raise BadRequest("Duplicate Host header")
-            self._has_host = True
-        elif lowered == b"content-length":
+        """Content-Length, Expect, Transfer-Encoding and Upgrade shape how a request is read
+        (so does Host, handled in on_header)."""
+        self._framed = True
+        if lowered == b"content-length":
             self._content_length = int(value)
         elif lowered == b"transfer-encoding":
             # llhttp accepts only a final "chunked" coding for requests.
@@ -248,22 +251,28 @@ class H1RequestParser:
         if chunked and version is HttpVersion10:
             # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
             raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
-        head = RequestHead(
-            method,
-            url.decode("latin-1"),
-            version,
-            self._headers,
-            parser.should_keep_alive(),
-            # llhttp upgrades only with an Upgrade header or for CONNECT: ask it only then.
-            (self._upgrade or method == "CONNECT") and parser.should_upgrade(),
-            chunked,
-            content_length,
-            self._expect,
-        )
+        # RequestHead(...) without the call: its slots filled here, once per request.
+        head = _new_head(RequestHead)
+        head.method = method
+        head.target = url.decode("latin-1")
+        head.version = version
+        head.headers = self._headers
+        head.keep_alive = parser.should_keep_alive()
+        # llhttp upgrades only with an Upgrade header or for CONNECT: ask it only then.
+        head.upgrade = (self._upgrade or method == "CONNECT") and parser.should_upgrade()
+        head.chunked = chunked
+        head.content_length = content_length
+        head.expect = self._expect
         self._in_body = chunked or bool(content_length)
         # Fresh state for the next head; chunked trailer fields, which llhttp reports through
         # on_header after this point, land in the fresh list and are never part of ``head``.
-        self._reset_head()
+        if self._framed:
+            self._reset_head()
+        else:  # only what every head sets
+            self._url = b""
+            self._headers = []
+            self._has_host = False
+            self._fed = 0
         self._sink.on_request(head)
 
     def on_body(self, body: bytes) -> None:
@@ -278,8 +287,10 @@ class H1RequestParser:
             self._sink.on_request_complete()
 
 
-# The header names ``_framing_header`` looks at, and their lengths: only names of those
-# lengths pay for a lower().
+_new_head = object.__new__
+
+# The header names on_header and ``_framing_header`` look at, and their lengths: only names
+# of those lengths pay for a lower().
 _FRAMING_NAMES = frozenset(
     {b"host", b"expect", b"content-length", b"transfer-encoding", b"upgrade"}
 )

@@ -30,6 +30,7 @@ from surge.http.h1.writer import (
     response_head_prefix,
     serialize_response_head,
 )
+from surge.http.version import HttpVersion11
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.server.dates import http_date_now
 
@@ -44,6 +45,10 @@ _CONTENT_LENGTH = istr("Content-Length")
 # Bodies at least this large are not copied into the head's buffer (see send_head).
 _LARGE_BODY = 16384
 _DATE = istr("Date")
+_CONTENT_TYPE_NAME = istr("Content-Type")
+# send_simple's heads: (status, reason, content type) -> status line and Content-Type line.
+_SIMPLE_HEADS: dict[tuple[int, str | None, str], bytes] = {}
+_SIMPLE_HEADS_SIZE = 1024
 # An unread request body at most this large is read and discarded to keep the connection.
 _DISCARD_LIMIT = 2**16
 # Parsing past ``max_pipelined`` within one read is tolerated up to this factor, then refused.
@@ -553,6 +558,53 @@ class H1ServerProtocol(asyncio.Protocol):
         else:
             self._eof_sent = False
         transport.write(b"".join(parts))
+
+    def send_simple(
+        self,
+        request: BaseRequest,
+        status: int,
+        reason: str | None,
+        content_type: str,
+        body: bytes,
+        keep_alive: bool | None,
+    ) -> None:
+        """A whole response whose only header is ``Content-Type`` (an untouched
+        ``Response(text=...)``): the usual keep-alive HTTP/1.1 case is framed from a cached
+        head, without a header multidict; anything else goes through ``send_head``."""
+        head = request._head
+        if (
+            head.version is not HttpVersion11
+            or status < 200
+            or status in _NO_BODY_STATUS
+            or head.method == "HEAD"
+            or not head.keep_alive
+            or keep_alive is False
+            or (request._payload is not EMPTY_PAYLOAD and not request._payload.is_eof())
+            or len(body) >= _LARGE_BODY
+            or self._closing
+            or self._server.shutting_down
+        ):
+            headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE_NAME: content_type})
+            self.send_head(
+                request, status, reason, headers, keep_alive=keep_alive, chunked=False, body=body
+            )
+            return
+        key = (status, reason, content_type)
+        prefix = _SIMPLE_HEADS.get(key)
+        if prefix is None:
+            prefix = response_head_prefix(
+                HttpVersion11, status, reason, {_CONTENT_TYPE_NAME: content_type}
+            )
+            if len(_SIMPLE_HEADS) < _SIMPLE_HEADS_SIZE:
+                _SIMPLE_HEADS[key] = prefix
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        self._keep_alive = True
+        self._eof_sent = True
+        transport.write(
+            b"%bContent-Length: %d\r\n%b\r\n%b" % (prefix, len(body), self._server.date_line, body)
+        )
 
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
         transport = self.transport

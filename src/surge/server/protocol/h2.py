@@ -39,6 +39,7 @@ from surge.http.version import HttpVersion20
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.net.trailers import TrailerStreamReader, decode_fields
 from surge.server.protocol.h2_websocket import H2WebSocketTransport, server_handshake
+from surge.server.protocol.writer import ResponseWriter
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -105,7 +106,7 @@ class _StreamTransport:
         return self._stream.writer_closing
 
 
-class H2Stream:
+class H2Stream(ResponseWriter):
     """One request/response exchange: the request's writer and its body's flow control."""
 
     __slots__ = (

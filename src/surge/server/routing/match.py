@@ -78,7 +78,7 @@ class UrlMappingMatchInfo(dict[str, Any]):
         return f"<MatchInfo {super().__repr__()}: {self._route}>"
 
 
-def match_info(params: dict[str, Any], route: AbstractRoute) -> UrlMappingMatchInfo:
+def match_info(params: dict[str, Any] | None, route: AbstractRoute) -> UrlMappingMatchInfo:
     """``UrlMappingMatchInfo(params, route)`` without the Python-level ``__init__`` call."""
     info = _new_dict(UrlMappingMatchInfo)
     if params:

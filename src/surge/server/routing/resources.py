@@ -323,6 +323,15 @@ class PlainResource(Resource):
     def _match(self, path: str) -> dict[str, Any] | None:
         return {} if self._path == path else None
 
+    def _resolve(self, method: str, path: str) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        # Resource._resolve for a path without parameters: no _match call, no params dict.
+        if self._path != path:
+            return _NO_MATCH
+        route = self._routes.get(method) or self._any_route
+        if route is None:
+            return None, self._allowed
+        return match_info(None, route), self._allowed
+
     def get_info(self) -> dict[str, Any]:
         return {"path": self._path}
 
