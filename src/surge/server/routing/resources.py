@@ -413,6 +413,19 @@ class DynamicResource(Resource):
     def raw_match(self, path: str) -> bool:
         return self._orig_path == path
 
+    def _resolve(self, method: str, path: str) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        # Resource._resolve with the match of a parameter-only route (no converters or
+        # defaults) inlined: one regex match, the groups straight into the match info.
+        if self._convertors or self._defaults:
+            return super()._resolve(method, path)
+        match = self._pattern.fullmatch(path)
+        if match is None:
+            return _NO_MATCH
+        route = self._routes.get(method) or self._any_route
+        if route is None:
+            return None, self._allowed
+        return match_info(match.groupdict(), route), self._allowed
+
     def _match(self, path: str) -> dict[str, Any] | None:
         match = self._pattern.fullmatch(path)
         if match is None:

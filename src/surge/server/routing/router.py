@@ -249,16 +249,13 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         if index is None:
             index = self._build_index()
         methods: set[str] | None = None
-        candidates = index.get(path)  # a plain path: one lookup
-        if candidates is not None:
-            for resource in candidates:
-                match, allowed = resource._resolve(method, path)
-                if match is not None:
-                    return match
-                if allowed:
-                    methods = set(allowed)
-        for part in self._prefixes(path):
-            candidates = index.get(part)
+        # The exact path (a plain route: one lookup), then the prefixes that may hold
+        # resources, longest first: those no deeper than the deepest indexed prefix (so a miss
+        # on a long path with many slashes stays linear), then "/".
+        key = path
+        ends: list[int] | None = None
+        while True:
+            candidates = index.get(key)
             if candidates is not None:
                 for resource in candidates:
                     match, allowed = resource._resolve(method, path)
@@ -266,33 +263,27 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                         return match
                     if allowed:
                         methods = set(allowed) if methods is None else methods | allowed
+            if ends is None:
+                ends = []
+                depth = self._prefix_depth
+                end = 0
+                while depth:
+                    end = path.find("/", end + 1)
+                    if end < 0:
+                        break
+                    ends.append(end)
+                    depth -= 1
+            if ends:
+                key = path[: ends.pop()]
+            elif key != "/" and path != "/":
+                key = "/"
+            else:
+                break
         from surge.server.exceptions import HTTPMethodNotAllowed, HTTPNotFound
 
         if methods:
             return MatchInfoError(HTTPMethodNotAllowed(method, methods))
         return MatchInfoError(HTTPNotFound())
-
-    def _prefixes(self, path: str) -> list[str]:
-        """The prefixes of ``path`` that may hold resources, longest first: those no deeper
-        than the deepest indexed prefix, then "/".
-
-        Bounding the depth keeps a miss on a long path with many slashes linear, not
-        quadratic, in its length. (A list, not a generator: cheaper for the one or two
-        prefixes a request has.)
-        """
-        prefixes: list[str] = []
-        depth = self._prefix_depth
-        pos = 0
-        while depth:
-            pos = path.find("/", pos + 1)
-            if pos < 0:
-                break
-            prefixes.append(path[:pos])
-            depth -= 1
-        prefixes.reverse()
-        if path != "/":
-            prefixes.append("/")
-        return prefixes
 
     def _resolve_domain(
         self, method: str, path: str, request: Request
