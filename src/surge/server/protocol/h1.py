@@ -16,8 +16,10 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
@@ -81,13 +83,43 @@ class _Ready:
 READY = _Ready()
 
 
+class _Resume:
+    """Carries on, inside the serving task, a handler coroutine that was started eagerly in
+    ``data_received`` and is waiting on ``awaited`` (what it yielded)."""
+
+    __slots__ = ("_awaited", "_coro")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], awaited: Any) -> None:
+        self._coro = coro
+        self._awaited = awaited
+
+    def __await__(self) -> Generator[Any, None, None]:
+        coro = self._coro
+        awaited = self._awaited
+        while True:
+            try:
+                yield awaited
+            except BaseException as exc:  # cancellation reaches the handler where it waits
+                try:
+                    awaited = coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    awaited = coro.send(None)
+                except StopIteration:
+                    return
+
+
 class H1ServerProtocol(asyncio.Protocol):
     __slots__ = (
         "_chunked",
         "_closing",
+        "_context",
         "_drain_waiter",
         "_eof_received",
         "_eof_sent",
+        "_handoff",
         "_head_only",
         "_head_started",
         "_keep_alive",
@@ -128,6 +160,9 @@ class H1ServerProtocol(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
+        # The serving task's context, and a handler started eagerly that the task must finish.
+        self._context: contextvars.Context | None = None
+        self._handoff: tuple[Coroutine[Any, Any, None], Any] | None = None
         self._closing = False
         self._paused_reading = False
         self._paused_writing = False
@@ -212,11 +247,8 @@ class H1ServerProtocol(asyncio.Protocol):
                 self._receiving.feed_eof()
                 self._receiving = None
         if self._task is None and self._queue:
-            waiter = self._waiter
-            if waiter is not None:  # the serving task is idle: wake it (_start, inlined)
-                self._waiter = None
-                if not waiter.done():
-                    waiter.set_result(None)
+            if self._waiter is not None:  # the serving task is idle
+                self._serve_eagerly()
             else:
                 self._start()
 
@@ -284,7 +316,58 @@ class H1ServerProtocol(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_result(None)
         elif self._serve_task is None:
-            self._serve_task = self._loop.create_task(self._serve())
+            self._context = contextvars.copy_context()
+            self._serve_task = self._loop.create_task(self._serve(), context=self._context)
+
+    def _serve_eagerly(self) -> None:
+        """Run queued requests here, as the idle serving task would: in its name (for
+        ``asyncio.current_task()``) and its context, while their handlers finish without
+        waiting, which spares each request a task wake-up. A handler that does wait is
+        handed to the serving task, which finishes it and serves what is queued after it.
+        """
+        loop = self._loop
+        task = self._serve_task
+        context = self._context
+        assert task is not None and context is not None
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:  # called from inside a running task: let the serving task do it
+            self._start()
+            return
+        queue = self._queue
+        server = self._server
+        track_idle = server.max_idle_connections is not None
+        if track_idle:
+            server.connection_busy(self)
+        try:
+            while queue and not self._closing:
+                request = queue.popleft()
+                if self._paused_reading and len(queue) <= server.max_pipelined // 2:
+                    self.resume_reading()
+                self._request = request
+                self._task = task
+                coro = server.respond(request)
+                try:
+                    awaited = context.run(coro.send, None)
+                except StopIteration:
+                    self._request = None
+                    self._task = None
+                    self._last_activity = loop.time()
+                    if not self._keep_serving(request):
+                        return
+                    continue
+                except asyncio.CancelledError:
+                    # A handler raised it: as in _serve, stop serving this burst.
+                    self._request = None
+                    self._task = None
+                    return
+                self._handoff = (coro, awaited)
+                self._start()  # wakes the serving task, which resumes the handler
+                return
+        finally:
+            _leave_task(loop, task)
+            if track_idle and self._task is None and not self._closing:
+                server.connection_idle(self)
 
     async def _serve(self) -> None:
         """Handle queued requests in order for the life of the connection."""
@@ -294,6 +377,20 @@ class H1ServerProtocol(asyncio.Protocol):
         track_idle = server.max_idle_connections is not None
         try:
             while not self._closing:
+                handoff = self._handoff
+                if handoff is not None:  # a handler started eagerly, now waiting
+                    self._handoff = None
+                    request = self._request
+                    assert request is not None
+                    try:
+                        await _Resume(*handoff)
+                    finally:
+                        self._request = None
+                        self._task = None
+                        self._last_activity = loop.time()
+                    if not self._keep_serving(request):
+                        return
+                    continue
                 if not queue:
                     self._waiter = loop.create_future()
                     if track_idle:
@@ -315,21 +412,29 @@ class H1ServerProtocol(asyncio.Protocol):
                     self._request = None
                     self._task = None
                     self._last_activity = loop.time()
-                # The usual keep-alive case needs nothing from _finish_message: skip the call.
-                if (
-                    request._payload is not EMPTY_PAYLOAD
-                    or not self._keep_alive
-                    or self._pending_error is not None
-                    or self._upgraded
-                    or self._eof_received
-                    or self._closing
-                    or self._paused_reading
-                ) and not self._finish_message(request):
+                if not self._keep_serving(request):
                     return
         except asyncio.CancelledError:
-            pass
+            handoff, self._handoff = self._handoff, None
+            if handoff is not None:
+                handoff[0].close()  # its finally blocks run now
         finally:
             self._serve_task = None
+
+    def _keep_serving(self, request: BaseRequest) -> bool:
+        """After a response: whether this connection goes on to its next request."""
+        # The usual keep-alive case needs nothing from _finish_message: skip the call.
+        if (
+            request._payload is not EMPTY_PAYLOAD
+            or not self._keep_alive
+            or self._pending_error is not None
+            or self._upgraded
+            or self._eof_received
+            or self._closing
+            or self._paused_reading
+        ):
+            return self._finish_message(request)
+        return True
 
     def _finish_message(self, request: BaseRequest) -> bool:
         """After a response: keep the connection for the next request, or close it."""
