@@ -290,8 +290,9 @@ class TCPConnector(BaseConnector):
             if isinstance(exc, ClientConnectorDNSError):
                 raise
             raise ClientProxyConnectionError(proxy_key, exc.os_error) from exc
-        if not req.is_ssl:
-            return proto
+        if not req.is_ssl and req.url.scheme != "ws":
+            return proto  # plain http: the request goes to the proxy in absolute form
+        # https, and a WebSocket even in the clear (RFC 6455 4.1): a CONNECT tunnel.
         try:
             await self._open_tunnel(proto, req, key, timeout)
         except BaseException:
@@ -306,9 +307,10 @@ class TCPConnector(BaseConnector):
         key: ConnectionKey,
         timeout: ClientTimeout | None,
     ) -> None:
-        """``CONNECT`` through the proxy, then TLS to the origin on the same socket."""
+        """``CONNECT`` through the proxy, then TLS to the origin on the same socket (for an
+        https or wss target)."""
         host = req.url.raw_host or ""
-        port = req.url.port or 443
+        port = req.url.port or (443 if req.is_ssl else 80)
         head = connect_head(host, port, req.proxy_auth, req.proxy_headers)
         settings = ResponseSettings(
             auto_decompress=False, sock_read=timeout.sock_read if timeout is not None else None
@@ -333,6 +335,9 @@ class TCPConnector(BaseConnector):
                     )
                 ),
             )
+        proto.reused = 0  # the CONNECT exchange is not a request of the origin's
+        if not req.is_ssl:
+            return
         transport = proto.transport
         assert transport is not None
         loop = asyncio.get_running_loop()
@@ -352,7 +357,6 @@ class TCPConnector(BaseConnector):
         except ssllib.SSLError as exc:
             raise ClientConnectorSSLError(key, exc) from exc
         proto.transport = cast(asyncio.Transport, tls)
-        proto.reused = 0  # the CONNECT exchange is not a request of the origin's
         self._check_fingerprint(proto, key)
 
 
