@@ -57,11 +57,11 @@ _SSL_CONTEXTS: dict[tuple[bool, bool], ssllib.SSLContext] = {}
 def ssl_context_for(value: Any, h2: bool = False) -> ssllib.SSLContext:
     """The SSLContext for an ``ssl=`` value: True/None (verify), False or a
     :class:`Fingerprint` (don't; the pin is checked after the handshake), a context.
-    ``h2``: offer HTTP/2 by ALPN (also on a context passed in)."""
+    ``h2``: offer HTTP/2 by ALPN, else HTTP/1.1 only (also on a context passed in)."""
     if isinstance(value, ssllib.SSLContext):
-        if h2:
-            # Offered on the caller's context too (ssl has no getter to respect an own list).
-            value.set_alpn_protocols(["h2", "http/1.1"])
+        # Set on the caller's context too (ssl has no getter to respect an own list); without
+        # h2 it must not keep offering h2 from an earlier https request (a WebSocket, a tunnel).
+        value.set_alpn_protocols(["h2", "http/1.1"] if h2 else ["http/1.1"])
         return value
     verified = value is not False and not isinstance(value, Fingerprint)
     ctx = _SSL_CONTEXTS.get((verified, h2))
@@ -199,7 +199,8 @@ class TCPConnector(BaseConnector):
             return await self._create_proxy_connection(req, key, timeout, traces)
         host = req.url.raw_host or ""
         port = req.url.port or (443 if req.is_ssl else 80)
-        http2 = self._http2
+        # A WebSocket handshake is HTTP/1.1 (this client does not speak RFC 8441).
+        http2 = self._http2 if req.url.scheme not in _WS_SCHEMES else False
         ssl_ctx = ssl_context_for(key.ssl, bool(http2)) if req.is_ssl else None
         server_hostname = (req.server_hostname or host.rstrip(".")) if ssl_ctx else None
         loop = asyncio.get_running_loop()
@@ -358,6 +359,9 @@ class TCPConnector(BaseConnector):
             raise ClientConnectorSSLError(key, exc) from exc
         proto.transport = cast(asyncio.Transport, tls)
         self._check_fingerprint(proto, key)
+
+
+_WS_SCHEMES = frozenset({"ws", "wss"})
 
 
 def _close_loser(proto: Any) -> None:

@@ -226,6 +226,10 @@ async def _one_hop(session: ClientSession, req: ClientRequest) -> Handshake:
     proto = conn.protocol
     assert proto is not None and proto.transport is not None
     transport = proto.transport
+    tls = transport.get_extra_info("ssl_object")
+    if tls is not None and tls.selected_alpn_protocol() == "h2":
+        conn.close()  # only HTTP/1.1 was offered; a server that picks h2 anyway is broken
+        raise ClientConnectionError("The server chose HTTP/2 for a WebSocket handshake")
     reader = _HeadReader(asyncio.get_running_loop())
     transport.set_protocol(reader)
     try:
