@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -146,3 +149,79 @@ async def test_event_stream_is_never_compressed() -> None:
         resp = await client.get(base + "/", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in resp.headers
     assert resp.content == b"data: plain\n\n"
+
+
+def _blocked_handler(
+    state: dict[str, object], outcome: list[bool]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler blocked on its own source (a queue never fed; no pings, no writes) that
+    also waits for its client to leave."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        async with web.sse_response(request, ping_interval=None) as events:
+            await events.send("ready")
+            feed: asyncio.Queue[str] = asyncio.Queue()
+            getter = asyncio.ensure_future(feed.get())
+            waiter = asyncio.ensure_future(events.wait())
+            state["request"], state["waiter"] = request, waiter
+            done, _ = await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            getter.cancel()
+            outcome.append(waiter in done and not events.is_connected())
+        return events
+
+    return handler
+
+
+async def _open_stream(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    data = b""
+    async with asyncio.timeout(5):
+        while b"data: ready" not in data:
+            data += await reader.read(1024)
+    return reader, writer
+
+
+async def test_handler_blocked_on_its_own_source_learns_that_the_client_closed() -> None:
+    """The client's close (its EOF) reaches a handler that never writes: no ping, no poll."""
+    state: dict[str, object] = {}
+    outcome: list[bool] = []
+    app = web.Application()
+    app.router.add_get("/", _blocked_handler(state, outcome))
+    async with serve(app) as base:
+        _reader, writer = await _open_stream(int(base.rsplit(":", 1)[1]))
+        writer.close()
+        async with asyncio.timeout(5):  # a hang guard: nothing else would ever tell it
+            while not outcome:
+                await asyncio.sleep(0.005)
+    assert outcome == [True]
+
+
+async def test_connection_reset_wakes_wait_within_loop_iterations() -> None:
+    """A reset connection resolves ``wait()`` from the protocol's ``connection_lost``: a few
+    loop iterations after the server saw it, the handler has been told (no clock involved)."""
+    state: dict[str, object] = {}
+    outcome: list[bool] = []
+    app = web.Application()
+    app.router.add_get("/", _blocked_handler(state, outcome))
+    async with serve(app) as base:
+        _reader, writer = await _open_stream(int(base.rsplit(":", 1)[1]))
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # RST, not FIN
+        request = state["request"]
+        assert isinstance(request, web.BaseRequest)
+        async with asyncio.timeout(5):  # a hang guard only
+            while not request._disconnected:
+                await asyncio.sleep(0.001)
+        waiter = state["waiter"]
+        assert isinstance(waiter, asyncio.Future)
+        for _ in range(10):
+            if waiter.done():
+                break
+            await asyncio.sleep(0)
+        assert waiter.done()
+        async with asyncio.timeout(5):
+            while not outcome:
+                await asyncio.sleep(0.005)
+    assert outcome == [True]

@@ -57,11 +57,11 @@ _SSL_CONTEXTS: dict[tuple[bool, bool], ssllib.SSLContext] = {}
 def ssl_context_for(value: Any, h2: bool = False) -> ssllib.SSLContext:
     """The SSLContext for an ``ssl=`` value: True/None (verify), False or a
     :class:`Fingerprint` (don't; the pin is checked after the handshake), a context.
-    ``h2``: offer HTTP/2 by ALPN (also on a context passed in)."""
+    ``h2``: offer HTTP/2 by ALPN, else HTTP/1.1 only (also on a context passed in)."""
     if isinstance(value, ssllib.SSLContext):
-        if h2:
-            # Offered on the caller's context too (ssl has no getter to respect an own list).
-            value.set_alpn_protocols(["h2", "http/1.1"])
+        # Set on the caller's context too (ssl has no getter to respect an own list); without
+        # h2 it must not keep offering h2 from an earlier https request (a WebSocket, a tunnel).
+        value.set_alpn_protocols(["h2", "http/1.1"] if h2 else ["http/1.1"])
         return value
     verified = value is not False and not isinstance(value, Fingerprint)
     ctx = _SSL_CONTEXTS.get((verified, h2))
@@ -199,7 +199,8 @@ class TCPConnector(BaseConnector):
             return await self._create_proxy_connection(req, key, timeout, traces)
         host = req.url.raw_host or ""
         port = req.url.port or (443 if req.is_ssl else 80)
-        http2 = self._http2
+        # A WebSocket handshake is HTTP/1.1 (this client does not speak RFC 8441).
+        http2 = self._http2 if req.url.scheme not in _WS_SCHEMES else False
         ssl_ctx = ssl_context_for(key.ssl, bool(http2)) if req.is_ssl else None
         server_hostname = (req.server_hostname or host.rstrip(".")) if ssl_ctx else None
         loop = asyncio.get_running_loop()
@@ -290,8 +291,9 @@ class TCPConnector(BaseConnector):
             if isinstance(exc, ClientConnectorDNSError):
                 raise
             raise ClientProxyConnectionError(proxy_key, exc.os_error) from exc
-        if not req.is_ssl:
-            return proto
+        if not req.is_ssl and req.url.scheme != "ws":
+            return proto  # plain http: the request goes to the proxy in absolute form
+        # https, and a WebSocket even in the clear (RFC 6455 4.1): a CONNECT tunnel.
         try:
             await self._open_tunnel(proto, req, key, timeout)
         except BaseException:
@@ -306,9 +308,10 @@ class TCPConnector(BaseConnector):
         key: ConnectionKey,
         timeout: ClientTimeout | None,
     ) -> None:
-        """``CONNECT`` through the proxy, then TLS to the origin on the same socket."""
+        """``CONNECT`` through the proxy, then TLS to the origin on the same socket (for an
+        https or wss target)."""
         host = req.url.raw_host or ""
-        port = req.url.port or 443
+        port = req.url.port or (443 if req.is_ssl else 80)
         head = connect_head(host, port, req.proxy_auth, req.proxy_headers)
         settings = ResponseSettings(
             auto_decompress=False, sock_read=timeout.sock_read if timeout is not None else None
@@ -333,6 +336,9 @@ class TCPConnector(BaseConnector):
                     )
                 ),
             )
+        proto.reused = 0  # the CONNECT exchange is not a request of the origin's
+        if not req.is_ssl:
+            return
         transport = proto.transport
         assert transport is not None
         loop = asyncio.get_running_loop()
@@ -352,8 +358,10 @@ class TCPConnector(BaseConnector):
         except ssllib.SSLError as exc:
             raise ClientConnectorSSLError(key, exc) from exc
         proto.transport = cast(asyncio.Transport, tls)
-        proto.reused = 0  # the CONNECT exchange is not a request of the origin's
         self._check_fingerprint(proto, key)
+
+
+_WS_SCHEMES = frozenset({"ws", "wss"})
 
 
 def _close_loser(proto: Any) -> None:

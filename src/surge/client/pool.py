@@ -210,7 +210,12 @@ class BaseConnector:
 
     def _may_h2(self, req: ClientRequest) -> bool:
         http2 = self._http2
-        return bool(http2) and req.proxy is None and (req.is_ssl or http2 == "prior_knowledge")
+        return (
+            bool(http2)
+            and req.proxy is None
+            and (req.is_ssl or http2 == "prior_knowledge")
+            and req.url.scheme not in ("ws", "wss")  # a WebSocket handshake is HTTP/1.1
+        )
 
     async def _h2_stream(self, key: ConnectionKey) -> H2Stream | None:
         """A stream on a shared HTTP/2 connection with room, if there is one (waiting for a

@@ -2,8 +2,9 @@
 
 An http:// target is sent to the proxy in absolute form (``GET http://host/path``) with
 ``Proxy-Authorization``; an https:// target gets a ``CONNECT host:port`` tunnel first and TLS to
-the origin inside it, so the proxy never sees the request. With ``trust_env=True`` the proxy
-comes from ``HTTP_PROXY``/``HTTPS_PROXY`` (``NO_PROXY`` excepted) and credentials from the
+the origin inside it, so the proxy never sees the request (a WebSocket, ws:// or wss://,
+always tunnels). With ``trust_env=True`` the proxy comes from ``HTTP_PROXY``/``HTTPS_PROXY``
+(``WS_PROXY``/``WSS_PROXY`` for a WebSocket; ``NO_PROXY`` excepted) and credentials from the
 proxy URL or ``~/.netrc`` (``NETRC`` names another file).
 """
 
@@ -24,7 +25,8 @@ from surge.http.h1.writer import serialize_request_head
 __all__ = ["connect_head", "netrc_auth", "proxy_from_env", "proxy_url"]
 
 _bypass: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
-_ENV_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+# aiohttp's names: a WebSocket takes WS_PROXY / WSS_PROXY, never HTTP(S)_PROXY.
+_ENV_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 
 
 def proxy_url(proxy: str | URL, proxy_auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
@@ -62,11 +64,10 @@ def netrc_auth(host: str | None) -> BasicAuth | None:
 
 def proxy_from_env(url: URL) -> tuple[URL, BasicAuth | None] | None:
     """The proxy the environment names for ``url`` (None: go direct)."""
-    scheme = _ENV_SCHEMES.get(url.scheme)
-    if scheme is None:
+    if url.scheme not in _ENV_SCHEMES:
         return None
     proxies = urllib.request.getproxies_environment()
-    raw = proxies.get(scheme)
+    raw = proxies.get(url.scheme)
     if not raw:
         return None
     if url.host and _bypass(url.host, proxies):

@@ -1,14 +1,12 @@
 """``session.ws_connect``: the client side of a WebSocket.
 
-A connection comes from the session's connector (so limits, DNS cache and TLS settings apply);
-before the opening request is written the transport gets a small handshake protocol that
-reads the 101 head itself, so no byte the server sends right after the head is lost. The pool
-slot is held until the WebSocket ends.
+The opening handshake (connection, proxy, redirects) is :mod:`surge.client.ws_handshake`'s;
+this module checks the 101 response and runs the WebSocket on the connection, whose pool slot
+is held until the WebSocket ends.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Generator, Iterable
 from types import TracebackType
@@ -17,14 +15,10 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from surge.client.exceptions import (
-    ClientConnectionError,
-    ServerDisconnectedError,
-    ServerTimeoutError,
-    WSServerHandshakeError,
-)
+from surge.client.exceptions import ServerTimeoutError, WSServerHandshakeError
+from surge.client.proxy import netrc_auth
 from surge.client.request import ClientRequest, apply_params, build_url
-from surge.http.h1.writer import serialize_request_head
+from surge.client.ws_handshake import http_url, open_handshake
 from surge.http.ws.connection import WSConnection
 from surge.http.ws.deflate import client_offer
 from surge.http.ws.errors import WSHandshakeError
@@ -38,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientWSTimeout", "ClientWebSocketResponse", "ws_connect"]
 
-_MAX_HEAD = 64 * 1024
 _SENTINEL: Any = object()
 
 
@@ -114,49 +107,6 @@ class ClientWebSocketResponse(WebSocketChannel):
         await self.close()
 
 
-class _HandshakeProtocol(asyncio.Protocol):
-    """Reads the server's response head; keeps whatever follows it for the WebSocket."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.done: asyncio.Future[tuple[bytes, bytes]] = loop.create_future()
-        self._buf = bytearray()
-
-    def data_received(self, data: bytes) -> None:
-        if self.done.done():
-            self._buf += data
-            return
-        self._buf += data
-        end = self._buf.find(b"\r\n\r\n")
-        if end >= 0:
-            head = bytes(self._buf[:end])
-            tail = bytes(self._buf[end + 4 :])
-            self._buf = bytearray()
-            self.done.set_result((head, tail))
-        elif len(self._buf) > _MAX_HEAD:
-            self.done.set_exception(ClientConnectionError("WebSocket response head too large"))
-
-    def leftover(self) -> bytes:
-        return bytes(self._buf)
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        if not self.done.done():
-            self.done.set_exception(ServerDisconnectedError())
-
-
-def _parse_head(head: bytes) -> tuple[int, str, CIMultiDict[str]]:
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-        raise ClientConnectionError(f"Invalid response status line: {lines[0]!r}")
-    headers: CIMultiDict[str] = CIMultiDict()
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise ClientConnectionError(f"Invalid response header: {line!r}")
-        headers.add(name.strip(), value.strip())
-    return int(parts[1]), parts[2] if len(parts) > 2 else "", headers
-
-
 class _WSRequestContextManager:
     """``await session.ws_connect(...)`` or ``async with session.ws_connect(...) as ws``."""
 
@@ -212,8 +162,6 @@ async def _connect(
 ) -> ClientWebSocketResponse:
     if session.closed:
         raise RuntimeError("Session is closed")
-    if proxy is not None:
-        raise NotImplementedError("WebSocket through an HTTP proxy is not supported yet")
     if timeout is _SENTINEL or timeout is None:
         ws_timeout = DEFAULT_WS_CLIENT_TIMEOUT
     elif isinstance(timeout, ClientWSTimeout):
@@ -227,10 +175,8 @@ async def _connect(
     elif verify_ssl is False:
         ssl = False
     target = apply_params(build_url(url, getattr(session, "_base_url", None)), params)
-    scheme = {"ws": "http", "wss": "https"}.get(target.scheme, target.scheme)
-    if scheme not in ("http", "https"):
+    if target.scheme not in ("ws", "wss", "http", "https"):
         raise ValueError(f"Unsupported WebSocket URL scheme: {target.scheme!r}")
-    http_url = target.with_scheme(scheme)
     protocols = tuple(protocols)
     key = make_key()
     merged: CIMultiDict[str] = CIMultiDict(session.headers)
@@ -249,63 +195,39 @@ async def _connect(
         merged["Origin"] = origin
     if compress:
         merged["Sec-WebSocket-Extensions"] = client_offer()
+    auth = auth or session.auth
+    if auth is None and getattr(session, "_trust_env", False) and "Authorization" not in merged:
+        auth = netrc_auth(target.host)
     req = ClientRequest(
         method,
-        http_url,
+        http_url(target),
         headers=merged,
-        auth=auth or session.auth,
+        auth=auth,
         ssl=ssl,
         server_hostname=server_hostname,
     )
-    if "Host" not in merged:
-        merged["Host"] = req.host_header()
-    if req.auth is not None and "Authorization" not in merged:
-        merged["Authorization"] = req.auth.encode()
-    jar = session.cookie_jar.filter_cookies(req.url)
-    if jar:
-        merged["Cookie"] = "; ".join(f"{name}={m.value}" for name, m in jar.items())
-    connector = session.connector
-    if connector is None:
-        raise RuntimeError("Session is closed")
-    tm = session.timeout
-    loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(tm.total):
-            async with asyncio.timeout(tm.connect):
-                conn = await connector.connect(req, None, tm, fresh=True)
-            proto = conn.protocol
-            assert proto is not None and proto.transport is not None
-            transport = proto.transport
-            shake = _HandshakeProtocol(loop)
-            transport.set_protocol(shake)
-            target_path = req.url.raw_path_qs or "/"
-            try:
-                transport.write(serialize_request_head(method, target_path, merged.items()))
-                head, tail = await shake.done
-            except BaseException:
-                conn.close()
-                raise
+        hop = await open_handshake(
+            session, req, proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers
+        )
     except TimeoutError as exc:
+        if isinstance(exc, ServerTimeoutError):
+            raise
         raise ServerTimeoutError(f"WebSocket handshake with {target} timed out") from exc
-    status, _reason, rheaders = _parse_head(head)
+    response = hop.response
     try:
-        result = check_client_response(status, rheaders, key=key, protocols=protocols)
+        result = check_client_response(
+            response.status, response.headers, key=key, protocols=protocols
+        )
     except WSHandshakeError as exc:
-        conn.close()
+        hop.connection.close()
         raise WSServerHandshakeError(
-            req.request_info,
-            (),
-            status=status,
+            response.request_info,
+            hop.history,
+            status=response.status,
             message=exc.message,
-            headers=CIMultiDictProxy(rheaders),
+            headers=response.headers,
         ) from None
-    if "Set-Cookie" in rheaders:
-        from http.cookies import SimpleCookie
-
-        cookies: SimpleCookie = SimpleCookie()
-        for value in rheaders.getall("Set-Cookie"):
-            cookies.load(value)
-        session.cookie_jar.update_cookies(cookies, req.url)
     ws = ClientWebSocketResponse(
         timeout=ws_timeout,
         autoclose=autoclose,
@@ -313,11 +235,11 @@ async def _connect(
         heartbeat=heartbeat,
         max_msg_size=max_msg_size,
         protocol=result.protocol,
-        headers=CIMultiDictProxy(rheaders),
-        connection=conn,
+        headers=response.headers,
+        connection=hop.connection,
     )
     conn_ws = WSConnection(
         client=True, max_size=max_msg_size, deflate=result.deflate, decode_text=decode_text
     )
-    ws._ws_start(transport, conn_ws, tail + shake.leftover(), proto)
+    ws._ws_start(hop.transport, conn_ws, hop.received(), hop.protocol)
     return ws

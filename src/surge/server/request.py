@@ -45,6 +45,9 @@ class BaseRequest(MutableMapping[str, Any]):
     _body: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _disconnected = False
+    # Told when the client is gone: the connection lost, or its sending side closed while
+    # this request is handled (an event stream listens; for most requests no one does).
+    _on_client_gone: Callable[[], None] | None = None
     # Whether a Response body may be compressed without the handler asking (the app's
     # ``compress``); a class attribute, so a request costs nothing for it.
     _auto_compress = False
@@ -557,6 +560,8 @@ class BaseRequest(MutableMapping[str, Any]):
 
     def _connection_lost(self) -> None:
         self._disconnected = True
+        if self._on_client_gone is not None:
+            self._on_client_gone()
 
     async def _on_response_prepare(self, response: Any) -> None:
         for signal in self._prepare_hooks:

@@ -2,8 +2,9 @@
 
 The response sets the headers an event stream needs (``text/event-stream``, no caching, no
 proxy buffering, never compressed), sends a keep-alive comment every ``ping_interval`` seconds,
-and notices a client that went away (a failed write or the connection's end), after which
-``send`` raises :class:`ConnectionResetError` and :meth:`wait` returns.
+and notices a client that went away (a failed write, or its EOF or the connection's end as the
+server's protocol reports them, without polling), after which ``send`` raises
+:class:`ConnectionResetError` and :meth:`wait` returns.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ class EventSourceResponse(StreamResponse):
         self._request = request
         writer = await super().prepare(request)
         self._gone = asyncio.get_running_loop().create_future()
+        # The client's leaving (its EOF, the connection's end) wakes :meth:`wait` at once.
+        request._on_client_gone = self._went_away
+        if request._disconnected:
+            self._went_away()
         if self._ping_interval:
             self._ping_task = asyncio.get_running_loop().create_task(self._pinger())
         return writer
@@ -135,13 +140,9 @@ class EventSourceResponse(StreamResponse):
         """Wait until the client goes away (or the stream is stopped)."""
         if self._gone is None:
             raise RuntimeError("Response is not started")
-        while not self._gone.done():
-            if not self.is_connected():
-                self._went_away()
-                break
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.5):
-                    await asyncio.shield(self._gone)
+        if not self.is_connected():
+            self._went_away()
+        await asyncio.shield(self._gone)  # a cancelled wait() must not settle the future
 
     def stop_streaming(self) -> None:
         """Stop the keep-alive pings and wake :meth:`wait`."""

@@ -254,6 +254,9 @@ class H1ServerProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         self._eof_received = True
+        request = self._request
+        if request is not None and request._on_client_gone is not None:
+            request._on_client_gone()  # e.g. an event stream: its reader has left
         if self._receiving is not None:
             self._receiving.set_exception(ConnectionResetError("Connection closed mid-body"))
             self._receiving = None

@@ -1,0 +1,112 @@
+"""The state a WebSocket channel keeps, its settings, and the two primitives every part of it
+uses: writing bytes to the transport and queueing a message for ``receive``.
+
+The receiving, sending, closing and heartbeat parts (sibling ``websocket_*`` modules) build on
+this; :class:`surge.net.websocket.WebSocketChannel` puts them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+from surge.http.ws.connection import WSConnection
+from surge.http.ws.errors import WSProtocolError
+from surge.http.ws.models import WSMessage
+
+__all__ = ["HIGH_WATER", "LOW_WATER", "ChannelState"]
+
+HIGH_WATER = 64  # queued messages before the transport pauses
+LOW_WATER = 16
+
+
+class ChannelState:
+    """Defaults live on the class, so a channel stores only what it changes."""
+
+    _conn: WSConnection | None = None
+    _transport: asyncio.Transport | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _ws_closed = False
+    _close_code: int | None = None
+    _exception: BaseException | None = None
+    _waiter: asyncio.Future[None] | None = None
+    _close_waiter: asyncio.Future[None] | None = None
+    _drain_waiter: asyncio.Future[None] | None = None
+    _paused_writing = False
+    _paused_reading = False
+    _heartbeat_timer: asyncio.TimerHandle | None = None
+    _pong_timer: asyncio.TimerHandle | None = None
+    _abort_timer: asyncio.TimerHandle | None = None
+    _last_rx = 0.0
+    _lost_called = False
+    _pending_fail: WSProtocolError | None = None
+
+    def _ws_configure(
+        self,
+        *,
+        timeout: float,
+        receive_timeout: float | None,
+        autoclose: bool,
+        autoping: bool,
+        heartbeat: float | None,
+        max_msg_size: int,
+        writer_limit: int | None = None,
+    ) -> None:
+        """``writer_limit``: bytes the transport may buffer before a send waits for it to
+        drain (None: the transport's default)."""
+        self._close_timeout = timeout
+        self._writer_limit = writer_limit
+        self._receive_timeout = receive_timeout
+        self._autoclose = autoclose
+        self._autoping = autoping
+        self._heartbeat = heartbeat
+        self._max_msg_size = max_msg_size
+        self._queue: deque[WSMessage] = deque()
+
+    # state -----------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether the close handshake started (by either side) or the connection is gone."""
+        return self._ws_closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code: the peer's when it sent one, else ours, 1006 when the link died."""
+        return self._close_code
+
+    @property
+    def compress(self) -> bool:
+        """Whether permessage-deflate is in use."""
+        return self._conn is not None and self._conn.compress
+
+    def exception(self) -> BaseException | None:
+        """The error that ended the connection, if any."""
+        return self._exception
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Transport information (``peername``, ``sslcontext``...), as asyncio offers it."""
+        if self._transport is None:
+            return default
+        return self._transport.get_extra_info(name, default)
+
+    # primitives ------------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        transport.write(data)
+
+    def _push(self, msg: WSMessage) -> None:
+        queue = self._queue
+        queue.append(msg)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if len(queue) >= HIGH_WATER and not self._paused_reading and self._transport:
+            self._paused_reading = True
+            self._transport.pause_reading()
