@@ -200,3 +200,19 @@ def test_trailer_fields_are_bounded_and_do_not_leak_into_the_next_head() -> None
     many = b"".join(b"X-%d: v\r\n" % i for i in range(200))
     with pytest.raises(HeadersTooLarge):
         parse(chunked + many + b"\r\n")
+
+
+def test_field_count_is_bounded_across_reads_in_head_and_trailers() -> None:
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\n")
+    with pytest.raises(HeadersTooLarge):
+        for i in range(200):
+            parser.feed(b"X-%d: v\r\n" % i)
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n")
+    with pytest.raises(HeadersTooLarge):
+        for i in range(200):
+            parser.feed(b"T-%d: v\r\n" % i)
+    assert [kind for kind, _ in sink.events] == ["head", "body"]

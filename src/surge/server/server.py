@@ -166,15 +166,18 @@ class Server:
 
     async def respond(self, request: BaseRequest) -> None:
         """Run the handler for ``request`` and send its response (or an error response)."""
-        logger = self._access_logger
-        if logger is not None and not logger.enabled:
-            logger = None  # checked per request: logging may be configured after start-up
         if request._head.upgrade and self._h2c is not None:
             upgraded = self._h2c(self, request)
             if upgraded is not None:
                 await upgraded  # answered on HTTP/2 stream 1
                 return
-        start = self.loop.time() if logger is not None else 0.0
+        logger = self._access_logger
+        start = 0.0
+        if logger is not None:
+            if logger.enabled:  # checked per request: logging may be set up after start-up
+                start = self.loop.time()
+            else:
+                logger = None
         self.requests_count += 1
         try:
             response = await self._handler(request)
@@ -198,8 +201,8 @@ class Server:
         try:
             if not response._eof_sent:
                 if (
-                    response._writer is None
-                    and type(response).prepare is _RESPONSE_PREPARE
+                    type(response).prepare is _RESPONSE_PREPARE
+                    and response._writer is None
                     and not request._prepare_hooks
                 ):
                     response._send(request)  # type: ignore[attr-defined]

@@ -162,6 +162,8 @@ class H1RequestParser:
             raise BadRequest(str(exc.args[0]) if exc.args else "Malformed request") from None
         if self._url:
             self._bound_pending_head(len(data))
+        elif self._headers and len(self._headers) > self.max_headers:
+            raise self._too_many_fields()  # chunked trailer fields, across reads
         return None
 
     def _bound_pending_head(self, size: int) -> None:
@@ -171,6 +173,8 @@ class H1RequestParser:
         when no earlier request completed inside it. When one did (pipelining), this head's
         share of the feed is unknown; it is at most that one read, so it is not counted.
         """
+        if len(self._headers) > self.max_headers:
+            raise self._too_many_fields()
         if self._completed:
             self._fed = 0
             return
@@ -198,10 +202,12 @@ class H1RequestParser:
         self._url = url
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # The number of fields is checked per head and per feed (on_headers_complete,
+        # _bound_pending_head), not per field: one read can only add so many.
         headers = self._headers
-        if len(name) + len(value) > self.max_field_size or len(headers) >= self.max_headers:
-            self._unusual_header(name, value)
-        elif len(name) in _FRAMING_NAME_LENGTHS:
+        if len(name) + len(value) > self.max_field_size:
+            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
+        if len(name) in _FRAMING_NAME_LENGTHS:
             lowered = name.lower()
             if lowered == b"host":  # in every request: checked here, without a call
                 if self._has_host:
@@ -211,10 +217,8 @@ class H1RequestParser:
                 self._framing_header(lowered, value)
         headers.append((name, value))
 
-    def _unusual_header(self, name: bytes, value: bytes) -> None:
-        if len(name) + len(value) > self.max_field_size:
-            raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
-        raise HeadersTooLarge(f"More than {self.max_headers} header fields")
+    def _too_many_fields(self) -> HeadersTooLarge:
+        return HeadersTooLarge(f"More than {self.max_headers} header fields")
 
     def _framing_header(self, lowered: bytes, value: bytes) -> None:
         """Content-Length, Expect, Transfer-Encoding and Upgrade shape how a request is read
@@ -231,6 +235,8 @@ class H1RequestParser:
             self._upgrade = True
 
     def on_headers_complete(self) -> None:
+        if len(self._headers) > self.max_headers:
+            raise self._too_many_fields()
         parser = self._parser
         raw_method = parser.get_method()
         url = self._url
@@ -283,6 +289,8 @@ class H1RequestParser:
         if self._in_body:  # the sink hears of completion only for a request with a body
             self._in_body = False
             if self._headers:  # trailer fields of a chunked body: dropped
+                if len(self._headers) > self.max_headers:
+                    raise self._too_many_fields()
                 self._reset_head()
             self._sink.on_request_complete()
 
