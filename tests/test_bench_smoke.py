@@ -45,3 +45,16 @@ def test_bench_quick_plaintext_surge(tmp_path: Path) -> None:
     # The surge measured is this checkout's, not whatever is installed.
     assert record["module_files"]["surge"] == str(REPO / "src" / "surge" / "__init__.py")
     assert "plaintext" in proc.stdout
+
+
+def test_h1_cost_harness_answers_every_request_on_both_frameworks() -> None:
+    # The in-process harness behind `python -m bench.h1_cost` (callgrind counts its runs):
+    # each request must be answered with the app's one write, on surge and on aiohttp.
+    for framework in ("surge", "aiohttp"):
+        for endpoint in ("plaintext", "routing", "echo-1k"):
+            cmd = [sys.executable, "-m", "bench.h1_cost", "--run", framework, endpoint, "50"]
+            proc = subprocess.run(
+                cmd, cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+            )
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stdout.strip() == f"{framework} {endpoint}: 50 requests, 250 writes"
