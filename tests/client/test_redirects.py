@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -30,6 +31,14 @@ class Handler(BaseHTTPRequestHandler):
             _, _, status, rest = path.split("/", 3)
             self.send_response(int(status))
             self.send_header("Location", "/" + rest)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path.startswith("/chain/") and path != "/chain/0":
+            # /chain/N answers 302 to /chain/N-1; /chain/0 is the end of the chain.
+            self.send_response(302)
+            self.send_header("Location", f"/chain/{int(path[7:]) - 1}")
+            self.send_header("X-Hop", path)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -104,13 +113,90 @@ async def test_allow_redirects_false() -> None:
             assert resp.history == ()
 
 
-async def test_too_many_redirects() -> None:
+def _chain(n: int) -> list[str]:
+    return [f"/chain/{i}" for i in range(n, 0, -1)]
+
+
+async def _no_middleware(req: ClientRequest, handler: Any) -> Any:
+    return await handler(req)
+
+
+# How the session may send a request: the lean call without options, the general one, and
+# the one wrapped in a middleware (the driver runs every hop). All count redirects alike.
+_PATHS: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "general": {"headers": {"X-Any": "1"}},
+    "middleware": {"middlewares": (_no_middleware,)},
+}
+
+
+@pytest.mark.parametrize("path", sorted(_PATHS))
+async def test_default_limit_raises_on_the_tenth_redirect(path: str) -> None:
+    # aiohttp 3.x: max_redirects=10 follows nine redirects; the tenth raises.
+    with http_server(Handler) as base:
+        async with surge.ClientSession() as s:
+            async with s.get(f"{base}/chain/9", **_PATHS[path]) as resp:
+                assert resp.status == 200 and resp.url.path == "/chain/0"
+                assert [r.url.path for r in resp.history] == _chain(9)
+                assert (await resp.json())["path"] == "/chain/0"
+            with pytest.raises(surge.TooManyRedirects) as info:
+                await s.get(f"{base}/chain/10", **_PATHS[path])
+    error = info.value
+    assert [r.url.path for r in error.history] == _chain(10)
+    assert [r.status for r in error.history] == [302] * 10
+    assert [r.headers["X-Hop"] for r in error.history] == _chain(10)
+    assert all(r.closed for r in error.history)
+    assert isinstance(error.history, tuple)
+
+
+async def test_too_many_redirects_describes_the_original_request() -> None:
+    with http_server(Handler) as base:
+        async with surge.ClientSession() as s:
+            with pytest.raises(surge.TooManyRedirects) as info:
+                await s.get(f"{base}/chain/5", max_redirects=3, headers={"X-Mine": "v"})
+    error = info.value
+    assert isinstance(error, surge.ClientResponseError)
+    assert [r.url.path for r in error.history] == ["/chain/5", "/chain/4", "/chain/3"]
+    assert error.request_info is not None
+    assert str(error.request_info.url) == f"{base}/chain/5"
+    assert str(error.request_info.real_url) == f"{base}/chain/5"
+    assert error.request_info.method == "GET"
+    assert error.request_info.headers["X-Mine"] == "v"
+    assert error.request_info.headers["Host"] == URL(base).raw_authority
+    assert (error.status, error.message, error.headers) == (0, "", None)
+    assert str(error) == f"0, message='', url='{base}/chain/5'"
+
+
+async def test_max_redirects_one_follows_none() -> None:
+    with http_server(Handler) as base:
+        async with surge.ClientSession() as s:
+            with pytest.raises(surge.TooManyRedirects) as info:
+                await s.get(f"{base}/chain/1", max_redirects=1)
+            async with s.get(f"{base}/chain/0", max_redirects=1) as resp:
+                assert resp.status == 200 and resp.history == ()
+                assert (await resp.json())["path"] == "/chain/0"
+    assert [r.url.path for r in info.value.history] == ["/chain/1"]
+    assert str(info.value.request_info.url) == f"{base}/chain/1"
+
+
+async def test_max_redirects_zero_sets_no_limit() -> None:
+    # aiohttp reads a falsy limit as none at all: a long chain is followed to its end.
+    with http_server(Handler) as base:
+        async with (
+            surge.ClientSession() as s,
+            s.get(f"{base}/chain/25", max_redirects=0) as resp,
+        ):
+            assert resp.status == 200 and resp.url.path == "/chain/0"
+            assert [r.url.path for r in resp.history] == _chain(25)
+            assert (await resp.json())["path"] == "/chain/0"
+
+
+async def test_a_redirect_loop_raises() -> None:
     with http_server(Handler) as base:
         async with surge.ClientSession() as s:
             with pytest.raises(surge.TooManyRedirects) as info:
                 await s.get(f"{base}/loop", max_redirects=3)
-    assert len(info.value.history) == 4
-    assert info.value.status == 302
+    assert [r.url.path for r in info.value.history] == ["/loop"] * 3
 
 
 async def test_redirect_to_non_http_scheme_is_refused() -> None:

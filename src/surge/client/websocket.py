@@ -208,7 +208,12 @@ async def _connect(
     )
     try:
         hop = await open_handshake(
-            session, req, proxy=proxy, proxy_auth=proxy_auth, proxy_headers=proxy_headers
+            session,
+            req,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            proxy_headers=proxy_headers,
+            spelled_ws=target.scheme in ("ws", "wss"),
         )
     except TimeoutError as exc:
         if isinstance(exc, ServerTimeoutError):

@@ -8,10 +8,12 @@ settings and the proxy machinery apply. Through a proxy the WebSocket always goe
 request is written the transport gets a small protocol that reads the response head itself,
 so no byte the server sends right after a 101 head is lost.
 
-Redirects are followed as aiohttp's ``ws_connect`` does (up to 10, ``Authorization`` dropped
-when the origin changes, :class:`TooManyRedirects` past that); a ``ws://``/``wss://``
-``Location`` is followed too. Requests carry http(s) URLs (the redirect policy's terms); the
-connector is handed the ws(s) form, which is what makes a proxy tunnel.
+Redirects are followed as aiohttp's ``ws_connect`` does (``Authorization`` dropped when the
+origin changes; the 10th redirect raises :class:`TooManyRedirects`, as the request default
+does); a ``ws://``/``wss://`` ``Location`` is followed too. Requests carry http(s) URLs (the
+redirect policy's terms); the connector is handed the ws(s) form, which is what makes a proxy
+tunnel. Responses and errors show each hop's URL in the caller's spelling: ws(s) when the
+caller (or an absolute ``Location``) said ws(s), http(s) otherwise, as aiohttp reports them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from surge.client.exceptions import ClientConnectionError, ServerDisconnectedError
+from surge.client.exceptions import (
+    ClientConnectionError,
+    ServerDisconnectedError,
+    TooManyRedirects,
+)
 from surge.client.policies.redirects import REDIRECT_STATUSES, follow_redirects
 from surge.client.proxy import proxy_from_env, proxy_url
 from surge.client.request import ClientRequest, RequestInfo
@@ -149,18 +155,26 @@ def http_url(url: URL) -> URL:
 
 
 def _for_policy(response: HandshakeResponse) -> HandshakeResponse:
-    """The response as the redirect policy should read it: a ws(s) ``Location`` in http(s)
-    terms (the policy follows http(s) targets only)."""
+    """The response as the redirect policy should read it: its URL and a ws(s) ``Location``
+    in http(s) terms (the policy follows http(s) targets only)."""
+    url = http_url(response.url)
     location = response.headers.get("Location")
-    if location is None:
-        return response
-    scheme, sep, rest = location.partition("://")
+    scheme, sep, rest = (location or "").partition("://")
     mapped = _HTTP_SCHEME.get(scheme.lower()) if sep else None
     if mapped is None:
-        return response
+        return response if url is response.url else dataclasses.replace(response, url=url)
     headers = CIMultiDict(response.headers)
     headers["Location"] = f"{mapped}://{rest}"
-    return dataclasses.replace(response, headers=CIMultiDictProxy(headers))
+    return dataclasses.replace(response, url=url, headers=CIMultiDictProxy(headers))
+
+
+def _spelled_ws(response: HandshakeResponse, before: bool) -> bool:
+    """Whether the hop a redirect leads to is spelled ws(s): an absolute ``Location`` says
+    so itself, a relative one keeps the spelling of the hop it came from."""
+    scheme, sep, _ = (response.headers.get("Location") or "").partition("://")
+    if not sep:
+        return before
+    return scheme.lower() in _HTTP_SCHEME
 
 
 async def open_handshake(
@@ -170,9 +184,11 @@ async def open_handshake(
     proxy: Any,
     proxy_auth: BasicAuth | None,
     proxy_headers: Any,
+    spelled_ws: bool = True,
 ) -> Handshake:
     """Send the upgrade request ``req`` (an http(s) URL), following redirects, and return the
-    final hop with its connection still open (the caller checks the response)."""
+    final hop with its connection still open (the caller checks the response).
+    ``spelled_ws``: the caller's URL was ws(s), so responses and errors show it that way."""
     choice = _ProxyChoice(session, proxy, proxy_auth)
     extra = CIMultiDict(proxy_headers) if proxy_headers else None
     tm = session.timeout
@@ -183,7 +199,7 @@ async def open_handshake(
         while True:
             choice.apply(current)
             current.proxy_headers = extra if current.proxy is not None else None
-            hop = await _one_hop(session, current)
+            hop = await _one_hop(session, current, spelled_ws)
             _store_cookies(session, hop.response.headers, current.url)
             if hop.response.status not in REDIRECT_STATUSES:
                 hop.history = tuple(history)
@@ -194,10 +210,14 @@ async def open_handshake(
             except StopIteration:  # a redirect the policy does not follow
                 hop.history = tuple(history)
                 return hop
+            except TooManyRedirects as exc:
+                # The policy saw the http(s) copies; the caller gets the responses as received.
+                raise TooManyRedirects(exc.request_info, (*history, hop.response)) from None
             history.append(hop.response)
+            spelled_ws = _spelled_ws(hop.response, spelled_ws)
 
 
-async def _one_hop(session: ClientSession, req: ClientRequest) -> Handshake:
+async def _one_hop(session: ClientSession, req: ClientRequest, spelled_ws: bool) -> Handshake:
     connector = session.connector
     if connector is None:
         raise RuntimeError("Session is closed")
@@ -241,14 +261,15 @@ async def _one_hop(session: ClientSession, req: ClientRequest) -> Handshake:
     except BaseException:
         conn.close()
         raise
+    url, original = req.url, req.original_url
+    if spelled_ws:
+        url, original = ws_url(url), ws_url(original)
     response = HandshakeResponse(
         status=status,
         reason=reason,
         headers=CIMultiDictProxy(rheaders),
-        request_info=RequestInfo(
-            ws_url(req.url), req.method, CIMultiDictProxy(headers), ws_url(req.original_url)
-        ),
-        url=req.url,
+        request_info=RequestInfo(url, req.method, CIMultiDictProxy(headers), original),
+        url=url,
         method=req.method,
     )
     return Handshake(req, response, (), conn, transport, proto, reader, tail)

@@ -4,8 +4,14 @@ The driver sends each request the policy yields and sends back the response; the
 returns when the response is final. Rules: 301/302 turn a POST into a GET, 303 turns anything
 but HEAD into a GET, dropping the body; 307/308 keep method and body (a streamed body cannot
 be replayed, so the redirect is not followed). ``Authorization`` is dropped when the origin
-changes; a target that is not http(s) is refused; more than ``max_redirects`` hops raise
-:class:`TooManyRedirects`.
+changes; a target that is not http(s) is refused.
+
+The limit counts redirect responses, as aiohttp 3.x does: the ``max_redirects``-th redirect is
+not followed but raises :class:`TooManyRedirects`, so ``history`` holds exactly
+``max_redirects`` responses and at most ``max_redirects - 1`` redirects succeed. The error
+describes the original request (its ``request_info``) with status 0 and no headers.
+``max_redirects=0`` sets no limit (aiohttp's reading of a falsy limit); the session's total
+timeout then bounds a redirect loop.
 """
 
 from __future__ import annotations
@@ -109,12 +115,6 @@ def follow_redirects(
         if nxt is None:
             return
         history.append(response)
-        if len(history) > max_redirects:
-            raise TooManyRedirects(
-                response.request_info,
-                tuple(history),
-                status=response.status,
-                message=response.reason,
-                headers=response.headers,
-            )
+        if max_redirects and len(history) >= max_redirects:
+            raise TooManyRedirects(history[0].request_info, tuple(history))
         request = nxt
