@@ -264,6 +264,43 @@ class H2Stream(ResponseWriter):
             self._progress = self._loop.time()  # the stall clock starts with the backlog
         self._proto._flush(len(body) if body else 0)
 
+    def send_simple(
+        self,
+        request: BaseRequest,
+        status: int,
+        reason: str | None,
+        content_type: str,
+        body: bytes,
+        keep_alive: bool | None,
+    ) -> None:
+        """``send_head`` for a whole response whose only header is Content-Type: the field
+        list built directly, without a header multidict."""
+        if (
+            self.closed
+            or self._headers_sent
+            or self._proto.transport is None
+            or status < 200
+            or status in (204, 304)
+            or self.connect_protocol is not None
+        ):
+            super().send_simple(request, status, reason, content_type, body, keep_alive)
+            return
+        head_only = request._head.method == "HEAD"
+        fields = [
+            (b":status", _STATUS.get(status) or str(status).encode("ascii")),
+            (b"content-type", content_type.encode("utf-8")),
+            (b"date", self._proto._server.date_line[6:-2]),  # b"Date: ...\r\n"
+            (b"content-length", str(len(body)).encode("ascii")),
+        ]
+        self._headers_sent = True
+        self._head_only = head_only
+        self._eof_sent = True
+        if head_only:
+            body = b""
+        if self._proto._core.send_response(self.stream_id, fields, body):
+            self._progress = self._loop.time()  # the stall clock starts with the backlog
+        self._proto._flush(len(body))
+
     def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
         if self.closed or self._proto.transport is None:
             raise ConnectionResetError("Stream closed")
