@@ -56,31 +56,44 @@ _DEAD_PARSER = _DeadParser()
 
 
 class _Resume:
-    """Carries on, inside the serving task, a handler coroutine that was started eagerly in
-    ``data_received`` and is waiting on ``awaited`` (what it yielded)."""
+    """Runs a request's handler coroutine inside the serving task, each step in the request's
+    own context. ``awaited`` is what the coroutine yielded when it was started elsewhere
+    (eagerly, in ``data_received``); ``_NOT_STARTED`` when it starts here."""
 
-    __slots__ = ("_awaited", "_coro")
+    __slots__ = ("_awaited", "_context", "_coro")
 
-    def __init__(self, coro: Coroutine[Any, Any, None], awaited: Any) -> None:
+    def __init__(
+        self, coro: Coroutine[Any, Any, None], awaited: Any, context: contextvars.Context
+    ) -> None:
         self._coro = coro
         self._awaited = awaited
+        self._context = context
 
     def __await__(self) -> Generator[Any, None, None]:
         coro = self._coro
+        run = self._context.run
         awaited = self._awaited
+        if awaited is _NOT_STARTED:
+            try:
+                awaited = run(coro.send, None)
+            except StopIteration:
+                return
         while True:
             try:
                 yield awaited
             except BaseException as exc:  # cancellation reaches the handler where it waits
                 try:
-                    awaited = coro.throw(exc)
+                    awaited = run(coro.throw, exc)
                 except StopIteration:
                     return
             else:
                 try:
-                    awaited = coro.send(None)
+                    awaited = run(coro.send, None)
                 except StopIteration:
                     return
+
+
+_NOT_STARTED = object()
 
 
 class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
@@ -129,7 +142,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         # The serving task's context, and a handler started eagerly that the task must finish.
         self._context: contextvars.Context | None = None
-        self._handoff: tuple[Coroutine[Any, Any, None], Any] | None = None
+        self._handoff: _Resume | None = None
         self._closing = False
         self._paused_reading = False
         self._paused_writing = False
@@ -317,8 +330,11 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                 self._request = request
                 self._task = task
                 coro = server.respond(request)
+                # Each request in its own copy of the connection's context, as aiohttp runs
+                # each in its own task: what one handler sets is not seen by the next.
+                request_context = context.copy()
                 try:
-                    awaited = context.run(coro.send, None)
+                    awaited = request_context.run(coro.send, None)
                 except StopIteration:
                     self._request = None
                     self._task = None
@@ -331,7 +347,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                     self._request = None
                     self._task = None
                     return
-                self._handoff = (coro, awaited)
+                self._handoff = _Resume(coro, awaited, request_context)
                 self._start()  # wakes the serving task, which resumes the handler
                 return
         finally:
@@ -353,7 +369,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                     request = self._request
                     assert request is not None
                     try:
-                        await _Resume(*handoff)
+                        await handoff
                     finally:
                         self._request = None
                         self._task = None
@@ -376,8 +392,10 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                     self.resume_reading()
                 self._request = request
                 self._task = self._serve_task
+                context = self._context
+                assert context is not None
                 try:
-                    await server.respond(request)
+                    await _Resume(server.respond(request), _NOT_STARTED, context.copy())
                 finally:
                     self._request = None
                     self._task = None
@@ -387,7 +405,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
         except asyncio.CancelledError:
             handoff, self._handoff = self._handoff, None
             if handoff is not None:
-                handoff[0].close()  # its finally blocks run now
+                handoff._coro.close()  # its finally blocks run now
         finally:
             self._serve_task = None
 
