@@ -21,6 +21,7 @@ from multidict import CIMultiDict, istr
 from surge.http.h1.writer import LAST_CHUNK, chunk, response_head_prefix
 from surge.http.version import HttpVersion11
 from surge.net.streams import EMPTY_PAYLOAD
+from surge.server.protocol.writer import ResponseWriter
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -54,7 +55,7 @@ class _Ready:
 READY = _Ready()
 
 
-class H1ResponseWriter:
+class H1ResponseWriter(ResponseWriter):
     """What StreamResponse calls on an HTTP/1.1 connection (the connection's state is the
     protocol's, see ``H1ServerProtocol``)."""
 
@@ -173,10 +174,7 @@ class H1ResponseWriter:
             or self._closing
             or self._server.shutting_down
         ):
-            headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE_NAME: content_type})
-            self.send_head(
-                request, status, reason, headers, keep_alive=keep_alive, chunked=False, body=body
-            )
+            super().send_simple(request, status, reason, content_type, body, keep_alive)
             return
         key = (status, reason, content_type)
         prefix = _SIMPLE_HEADS.get(key)
