@@ -216,3 +216,149 @@ def test_field_count_is_bounded_across_reads_in_head_and_trailers() -> None:
         for i in range(200):
             parser.feed(b"T-%d: v\r\n" % i)
     assert [kind for kind, _ in sink.events] == ["head", "body"]
+
+
+# Lean and full parsing ---------------------------------------------------------------------
+# A request whole in one feed is read off the bytes (the lean parser); a head split across
+# feeds or a chunked request goes through llhttp's per-field callbacks (the full parser).
+# Both must give the same events, wherever the feeds are cut.
+
+_FIELD_NAMES = [b"Host", b"host", b"X-A", b"Accept", b"content-type", b"X-Long-Name-Here"]
+_VALUES = [b"v", b"", b"a b", b"  lead", b"trail \t", b"\t both \t", b"x:y:z", b"\x80\xff"]
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> bytes:
+    method = draw(st.sampled_from([b"GET", b"POST", b"PUT", b"DELETE", b"OPTIONS"]))
+    target = draw(st.sampled_from([b"/", b"/a/b?c=d", b"*", b"http://h:1/p", b"/%41"]))
+    version = draw(st.sampled_from([b"1.1", b"1.0"]))
+    gaps = draw(st.sampled_from([(b" ", b" "), (b"  ", b" "), (b" ", b"   ")]))
+    fields = draw(
+        st.lists(st.tuples(st.sampled_from(_FIELD_NAMES), st.sampled_from(_VALUES)), max_size=5)
+    )
+    if sum(1 for name, _ in fields if name.lower() == b"host") > 1:
+        fields = [(n, v) for n, v in fields if n.lower() != b"host"]
+    head = method + gaps[0] + target + gaps[1] + b"HTTP/" + version + b"\r\n"
+    if version == b"1.0":  # else llhttp refuses any request after this one
+        head += b"Connection: keep-alive\r\n"
+    head += b"".join(
+        name + b":" + draw(st.sampled_from([b" ", b""])) + value + b"\r\n" for name, value in fields
+    )
+    body_kind = draw(st.sampled_from(["none", "length", "empty-length", "chunked"]))
+    if version == b"1.0" and body_kind == "chunked":
+        body_kind = "length"
+    body = draw(st.binary(min_size=1, max_size=20))
+    if body_kind == "length":
+        head += b"Content-Length: %d\r\n" % len(body)
+    elif body_kind == "empty-length":
+        head += b"content-length:0 \r\n"
+        body = b""
+    elif body_kind == "chunked":
+        head += b"Transfer-Encoding: chunked\r\n"
+        body = b"%x;ext=1\r\n%b\r\n0\r\nTrailer: t\r\n\r\n" % (len(body), body)
+    else:
+        body = b""
+    stray = draw(st.sampled_from([b"", b"", b"\r\n"]))
+    return stray + head + b"\r\n" + body
+
+
+def _events(chunks: list[bytes]) -> list[tuple[str, object]]:
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    for chunk in chunks:
+        assert parser.feed(chunk) is None
+    events: list[tuple[str, object]] = []
+    for kind, item in sink.events:
+        if isinstance(item, RequestHead):
+            item = (
+                item.method,
+                item.target,
+                item.version,
+                item.headers,
+                item.keep_alive,
+                item.upgrade,
+                item.chunked,
+                item.content_length,
+                item.expect,
+            )
+        elif kind == "body" and events and events[-1][0] == "body":
+            # Body chunks may be cut anywhere: compare their bytes.
+            events[-1] = ("body", events[-1][1] + item)  # type: ignore[operator]
+            continue
+        events.append((kind, item))
+    return events
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_requests(), min_size=1, max_size=4), st.data())
+def test_whole_and_split_feeds_give_the_same_events(
+    requests: list[bytes], data: st.DataObject
+) -> None:
+    stream = b"".join(requests)
+    byte_by_byte = _events([stream[i : i + 1] for i in range(len(stream))])
+    assert _events([stream]) == byte_by_byte
+    cuts = sorted(data.draw(st.lists(st.integers(1, len(stream) - 1), max_size=4)))
+    pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    assert _events(pieces) == byte_by_byte
+    heads = [item for kind, item in byte_by_byte if kind == "head"]
+    assert len(heads) == len(requests)
+    for head in heads:  # values never keep their surrounding whitespace
+        assert all(v == v.strip(b" \t") for _, v in head[3])  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", UriTooLong),
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", HeadersTooLarge),
+        (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 129 + b"\r\n", HeadersTooLarge),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n", BadRequest),
+        (b"GET / HTTP/2.0\r\n\r\n", BadRequest),
+        (b"GET / HTTP/0.9\r\n\r\n", BadRequest),
+    ],
+)
+def test_faults_found_whole_or_split(raw: bytes, error: type[HttpProtocolError]) -> None:
+    with pytest.raises(error):
+        parse(raw)
+    with pytest.raises(error):
+        parse(*(raw[i : i + 7] for i in range(0, len(raw), 7)))
+    # After a valid request in the same feed: the fault is still found, the first answered.
+    sink = Sink()
+    with pytest.raises(error):
+        H1RequestParser(sink).feed(b"GET /ok HTTP/1.1\r\nHost: h\r\n\r\n" + raw)
+    assert [kind for kind, _ in sink.events] == ["head"]
+
+
+def test_field_limits_hold_exactly_in_both_modes() -> None:
+    at_limit = b"GET / HTTP/1.1\r\nX: " + b"a" * 8189 + b"\r\n" + b"Y: z\r\n" * 127 + b"\r\n"
+    heads = [h for k, h in parse(at_limit).events if isinstance(h, RequestHead)]
+    assert len(heads) == 1 and len(heads[0].headers) == 128
+    split = [at_limit[i : i + 1000] for i in range(0, len(at_limit), 1000)]
+    heads = [h for k, h in parse(*split).events if isinstance(h, RequestHead)]
+    assert len(heads) == 1 and heads[0].headers[0] == (b"X", b"a" * 8189)
+
+
+def test_upgrade_offset_after_a_chunked_request_in_the_same_feed() -> None:
+    chunked = (
+        b"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+    )
+    upgrade = b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    data = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n" + chunked + upgrade + b"FRAMES"
+    offset = parser.feed(data)
+    assert offset is not None and data[offset:] == b"FRAMES"
+    heads = [h for k, h in sink.events if isinstance(h, RequestHead)]
+    assert [(h.target, h.upgrade) for h in heads] == [("/", False), ("/c", False), ("/ws", True)]
+
+
+def test_lean_parsing_resumes_after_a_chunked_request() -> None:
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    parser.feed(b"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+    parser.feed(b"0\r\n\r\n")
+    parser.feed(b"GET /n HTTP/1.1\r\nHost: h\r\n\r\n")
+    heads = [h for k, h in sink.events if isinstance(h, RequestHead)]
+    assert [h.target for h in heads] == ["/c", "/n"]
+    assert heads[1]._fields is None  # read off the bytes: fields split only when asked
+    assert heads[1].headers == [(b"Host", b"h")]

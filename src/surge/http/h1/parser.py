@@ -12,6 +12,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import httptools
@@ -33,10 +34,11 @@ class RequestHead:
     """A parsed request line and header block; header names and values stay raw bytes."""
 
     __slots__ = (
+        "_fields",
+        "_raw",
         "chunked",
         "content_length",
         "expect",
-        "headers",
         "keep_alive",
         "method",
         "target",
@@ -59,7 +61,8 @@ class RequestHead:
         self.method = method
         self.target = target
         self.version = version
-        self.headers = headers
+        self._fields: list[tuple[bytes, bytes]] | None = headers
+        self._raw = b""
         self.keep_alive = keep_alive
         self.upgrade = upgrade
         self.chunked = chunked
@@ -67,8 +70,31 @@ class RequestHead:
         self.expect = expect  # an Expect header is present
 
     @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The header fields in order, ``(name, value)`` with the value's OWS stripped."""
+        fields = self._fields
+        if fields is None:
+            fields = self._fields = split_fields(self._raw)
+        return fields
+
+    @headers.setter
+    def headers(self, fields: list[tuple[bytes, bytes]]) -> None:
+        self._fields = fields
+
+    @property
     def has_body(self) -> bool:
         return self.chunked or bool(self.content_length)
+
+
+def split_fields(block: bytes) -> list[tuple[bytes, bytes]]:
+    """``(name, value)`` pairs of a field block that llhttp accepted, framed as
+    ``b"\r\nName: value\r\n...\r\n"``: every line holds a colon, none is folded."""
+    fields: list[tuple[bytes, bytes]] = []
+    if len(block) > 2:
+        for line in block[2:-2].split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            fields.append((name, value.strip(b" \t")))
+    return fields
 
 
 class RequestSink(Protocol):
@@ -83,24 +109,39 @@ class H1RequestParser:
     ``feed`` returns ``None`` normally, or the offset in ``data`` where an upgraded
     protocol's bytes start (after a request with ``Upgrade`` or ``CONNECT``).
 
-    The llhttp callbacks run for every request, so they do as little as they can: a head is
-    in progress exactly while ``_url`` is non-empty, and the per-head state is reset when the
-    head completes (not again when the message does).
+    Two llhttp parsers, never both at work. The lean one takes no header callbacks into
+    Python: llhttp validates the head, and ``_lean_head`` reads it off the bytes of the
+    feed, at ``_pos``, where the message starts. That offset is known while every head ends
+    inside the feed it started in and every body has a Content-Length; a head left
+    unfinished at the end of a feed, or a chunked request, is handed (re-fed from its first
+    byte) to the full parser, whose callbacks collect every piece, until a feed leaves it at
+    a message boundary. Both give the same heads; the lean one spares the usual request,
+    whole in one read, a Python call per field.
+
+    The full parser's callbacks do as little as they can: the per-head state is reset when
+    the head completes (not again when the message does).
     """
 
     __slots__ = (
+        "_buf",
         "_chunked",
         "_completed",
         "_content_length",
+        "_count_above",
         "_data",
         "_expect",
         "_fed",
         "_framed",
+        "_full",
         "_has_host",
         "_headers",
         "_in_body",
+        "_lean",
         "_parser",
+        "_pos",
+        "_remaining",
         "_sink",
+        "_started",
         "_upgrade",
         "_url",
         "max_field_size",
@@ -120,12 +161,22 @@ class H1RequestParser:
         self.max_line_size = max_line_size
         self.max_field_size = max_field_size
         self.max_headers = max_headers
-        self._parser = httptools.HttpRequestParser(self)
+        # A field takes at least 4 bytes ("a:" CRLF): a shorter block needs no counting.
+        self._count_above = 4 * max_headers + 5
+        self._lean = _LeanCallbacks(self._lean_head, self._lean_body)
+        self._parser = httptools.HttpRequestParser(self._lean)
+        self._full: httptools.HttpRequestParser | None = None  # made on first need
+        # Lean mode: the feed, the offset in it where the next message starts (past its end
+        # while a body continues into the next feed), and the body bytes still to come.
+        self._buf = b""
+        self._pos = 0
+        self._remaining = 0
         self._completed = False
-        # The bytes of the current feed when it starts at a message boundary (else empty):
-        # lets on_headers_complete read the version off the request line, see _version.
+        # Full mode: the bytes of the current feed when it starts at a message boundary
+        # (else empty): lets on_headers_complete read the version off the request line.
         self._data = b""
         self._in_body = False
+        self._started = False  # full mode: a message has begun and not completed
         self._reset_head()
 
     def _reset_head(self) -> None:
@@ -142,28 +193,63 @@ class H1RequestParser:
     @property
     def in_head(self) -> bool:
         """True while a request head has started but not finished arriving."""
-        return bool(self._url)
+        return self._started and not self._in_body  # only the full parser holds one
 
     def feed(self, data: bytes) -> int | None:
         """Parse ``data``; raise :class:`HttpProtocolError` on any violation."""
-        # At a message boundary the feed starts with a request line (or stray CRLFs).
-        self._data = b"" if self._url or self._in_body else data
-        self._completed = False
+        if self._full is not None and self._parser is self._full:
+            return self._feed_full(data)
+        self._buf = data
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
             return int(exc.args[0])
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__
-            if isinstance(cause, HttpProtocolError):
-                raise cause from None
-            raise BadRequest(str(cause)) from cause
+            if type(cause) is not _NeedsFullParser:
+                raise _callback_error(cause) from None
+            start = cause.start  # re-fed below, outside this handler (exception chaining)
         except httptools.HttpParserError as exc:
-            raise BadRequest(str(exc.args[0]) if exc.args else "Malformed request") from None
-        if self._url:
+            raise _parser_error(exc) from None
+        else:
+            pos = self._pos - len(data)
+            if pos >= 0:
+                self._pos = pos
+                return None
+            start = len(data) + pos  # a head began and did not end in this feed
+            if not data[start:].strip(b"\r\n"):
+                self._pos = 0  # only stray CRLFs, which llhttp skipped
+                return None
+        return self._to_full(data, start)
+
+    def _to_full(self, data: bytes, start: int) -> int | None:
+        """Re-feed ``data`` from the message starting at ``start`` to the full parser."""
+        full = self._full
+        if full is None:
+            full = self._full = httptools.HttpRequestParser(self)
+        self._parser = full
+        offset = self._feed_full(data[start:] if start else data)
+        return None if offset is None else start + offset
+
+    def _feed_full(self, data: bytes) -> int | None:
+        # At a message boundary the feed starts with a request line (or stray CRLFs).
+        self._data = b"" if self._started else data
+        self._completed = False
+        try:
+            self._full.feed_data(data)  # type: ignore[union-attr]
+        except httptools.HttpParserUpgrade as exc:
+            return int(exc.args[0])
+        except httptools.HttpParserCallbackError as exc:
+            raise _callback_error(exc.__context__) from None
+        except httptools.HttpParserError as exc:
+            raise _parser_error(exc) from None
+        if self._started and not self._in_body:
             self._bound_pending_head(len(data))
         elif self._headers and len(self._headers) > self.max_headers:
             raise self._too_many_fields()  # chunked trailer fields, across reads
+        elif not self._started:  # at a message boundary: a fresh lean parser goes on
+            self._parser = httptools.HttpRequestParser(self._lean)
+            self._pos = 0
         return None
 
     def _bound_pending_head(self, size: int) -> None:
@@ -190,11 +276,89 @@ class H1RequestParser:
         if self._fed - done > self.max_field_size + 4:
             raise HeadersTooLarge(f"Header field is longer than {self.max_field_size} bytes")
 
+    # lean llhttp callbacks ------------------------------------------------------------------
+
+    def _lean_head(self) -> None:
+        """The head llhttp just accepted, read off the feed: it starts at ``_pos`` (after
+        any stray CRLFs) and ends at the first empty line; no field is folded, every line
+        ends in CRLF and holds a colon, so field names are found by plain search."""
+        data = self._buf
+        start = self._pos
+        while data[start] in _CRLF:
+            start += 1
+        line_end = data.find(b"\r\n", start)
+        end = data.find(b"\r\n\r\n", line_end)
+        parser = self._parser
+        raw_method = parser.get_method()
+        version_text = data[line_end - 9 : line_end]
+        if version_text == b" HTTP/1.1":
+            version = HttpVersion11
+        elif version_text == b" HTTP/1.0":
+            version = HttpVersion10
+        else:
+            raise BadRequest(f"Unsupported HTTP version {parser.get_http_version()}")
+        target = data[start + len(raw_method) + 1 : line_end - 9]
+        if len(target) > self.max_line_size:
+            raise UriTooLong(f"Request line is longer than {self.max_line_size} bytes")
+        # Every field between a CRLF before and one after, so "\nname:" finds a name. The
+        # names are looked for in a str: ``in`` on bytes is several times slower.
+        block = data[line_end : end + 2]
+        names = block.decode("latin-1").lower()
+        if len(block) > self._count_above and names.count("\r\n") > self.max_headers + 1:
+            raise self._too_many_fields()
+        if end - line_end > self.max_field_size:
+            self._check_field_sizes(block)
+        if "\nhost:" in names and names.count("\nhost:") > 1:
+            raise BadRequest("Duplicate Host header")
+        if "\ntransfer-encoding:" in names:
+            raise _NeedsFullParser(start)  # chunked: where the next message starts is unknown
+        content_length = None
+        if "\ncontent-length:" in names:  # llhttp checked it: digits, once, no chunked
+            at = names.index("\ncontent-length:") + 16
+            content_length = int(names[at : names.index("\r", at)])
+            if content_length:
+                self._in_body = True
+                self._remaining = content_length
+            self._pos = end + 4 + content_length
+        else:
+            self._pos = end + 4
+        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+        head = _new_head(RequestHead)
+        head.method = method
+        head.target = target.strip(b" ").decode("latin-1")  # llhttp allows extra spaces
+        head.version = version
+        head._fields = None
+        head._raw = block
+        head.keep_alive = parser.should_keep_alive()
+        head.upgrade = ("\nupgrade:" in names or method == "CONNECT") and parser.should_upgrade()
+        head.chunked = False
+        head.content_length = content_length
+        head.expect = "\nexpect:" in names
+        self._sink.on_request(head)
+
+    def _lean_body(self, body: bytes) -> None:
+        # The body's length is known, so its last byte completes the message: llhttp's
+        # on_message_complete is not needed (and bodiless requests cost no call at all).
+        self._sink.on_body(body)
+        self._remaining -= len(body)
+        if not self._remaining:
+            self._in_body = False
+            self._sink.on_request_complete()
+
+    def _check_field_sizes(self, block: bytes) -> None:
+        limit = self.max_field_size
+        for line in block[2:-2].split(b"\r\n"):
+            if len(line) > limit:
+                name, _, value = line.partition(b":")
+                if len(name) + len(value.strip(b" \t")) > limit:
+                    raise HeadersTooLarge(f"Header field is longer than {limit} bytes")
+
     # llhttp callbacks -------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        self._started = True
+
     def on_url(self, url: bytes) -> None:
-        # The first callback of every message (llhttp rejects an empty target), so a
-        # non-empty ``_url`` also marks a head in progress; no on_message_begin is needed.
         if self._url:
             url = self._url + url
         if len(url) > self.max_line_size:
@@ -215,6 +379,8 @@ class H1RequestParser:
                 self._has_host = True
             elif lowered in _FRAMING_NAMES:
                 self._framing_header(lowered, value)
+        if value[-1:] in _OWS:  # llhttp strips the leading OWS only
+            value = value.rstrip(b" \t")
         headers.append((name, value))
 
     def _too_many_fields(self) -> HeadersTooLarge:
@@ -286,6 +452,7 @@ class H1RequestParser:
 
     def on_message_complete(self) -> None:
         self._completed = True
+        self._started = False
         if self._in_body:  # the sink hears of completion only for a request with a body
             self._in_body = False
             if self._headers:  # trailer fields of a chunked body: dropped
@@ -296,6 +463,38 @@ class H1RequestParser:
 
 
 _new_head = object.__new__
+_CRLF = b"\r\n"
+_OWS = (b" ", b"\t")
+
+
+class _LeanCallbacks:
+    """What the lean llhttp parser calls: heads and body bytes, nothing per field."""
+
+    __slots__ = ("on_body", "on_headers_complete")
+
+    def __init__(
+        self, on_headers_complete: Callable[[], None], on_body: Callable[[bytes], None]
+    ) -> None:
+        self.on_headers_complete = on_headers_complete
+        self.on_body = on_body
+
+
+class _NeedsFullParser(Exception):
+    """Raised in a lean callback: the message at ``start`` goes to the full parser."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+
+def _callback_error(cause: BaseException | None) -> HttpProtocolError:
+    if isinstance(cause, HttpProtocolError):
+        return cause
+    return BadRequest(str(cause))
+
+
+def _parser_error(exc: httptools.HttpParserError) -> HttpProtocolError:
+    return BadRequest(str(exc.args[0]) if exc.args else "Malformed request")
+
 
 # The header names on_header and ``_framing_header`` look at, and their lengths: only names
 # of those lengths pay for a lower().
