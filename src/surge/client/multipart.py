@@ -14,7 +14,6 @@ import binascii
 import json
 import re
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -28,11 +27,12 @@ from surge.client.payloads import (
     StringPayload,
     get_payload,
 )
+from surge.http import zlib_backend
 
 __all__ = ["MultipartWriter", "form_writer"]
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_CONTENT_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_CONTENT_ENCODINGS = {"gzip": 16 + zlib_backend.MAX_WBITS, "deflate": zlib_backend.MAX_WBITS}
 _TRANSFER_ENCODINGS = frozenset({"base64", "quoted-printable", "binary", "7bit", "8bit"})
 
 _Part = tuple[Payload, str | None, str | None]
@@ -187,7 +187,7 @@ class MultipartWriter(Payload):
 
 
 async def _compressed(chunks: AsyncIterator[bytes], wbits: int) -> AsyncIterator[bytes]:
-    compressor = zlib.compressobj(wbits=wbits)
+    compressor = zlib_backend.backend.compressobj(wbits=wbits)
     async for chunk in chunks:
         out = compressor.compress(chunk)
         if out:

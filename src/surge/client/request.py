@@ -9,7 +9,6 @@ from __future__ import annotations
 import json as jsonlib
 import platform
 import re
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -20,6 +19,7 @@ from surge import __version__ as _surge_version
 from surge.client.auth import BasicAuth
 from surge.client.exceptions import InvalidUrlClientError, NonHttpUrlClientError
 from surge.client.payload import EMPTY, Payload, make_payload
+from surge.http import zlib_backend
 from surge.http.content.codecs import accept_encoding
 from surge.http.h1.writer import serialize_request_head
 
@@ -161,7 +161,7 @@ class Target:
 
 
 async def _compressed(stream: AsyncIterator[bytes] | Any, wbits: int) -> AsyncIterator[bytes]:
-    comp = zlib.compressobj(wbits=wbits)
+    comp = zlib_backend.backend.compressobj(wbits=wbits)
     async for chunk in stream:
         out = comp.compress(chunk)
         if out:
@@ -331,9 +331,11 @@ class ClientRequest:
         data = payload.data
         stream: Any = payload.stream
         if self.compress and self.compress != "identity":
-            wbits = 16 + zlib.MAX_WBITS if self.compress == "gzip" else zlib.MAX_WBITS
+            wbits = (
+                16 + zlib_backend.MAX_WBITS if self.compress == "gzip" else zlib_backend.MAX_WBITS
+            )
             if data is not None:
-                comp = zlib.compressobj(wbits=wbits)
+                comp = zlib_backend.backend.compressobj(wbits=wbits)
                 data = comp.compress(data) + comp.flush()
                 size: int | None = len(data)
             else:

@@ -11,6 +11,7 @@ from typing import Any
 from surge.client.auth import BasicAuth
 from surge.client.connector import BaseConnector
 from surge.client.resolver import ResolveResult
+from surge.http.zlib_backend import ZlibModule, set_backend
 
 __all__ = [
     "AddrInfoType",
@@ -48,15 +49,18 @@ def encode_basic_auth(login: str, password: str = "", encoding: str = "utf-8") -
     return BasicAuth(login, password, encoding).encode()
 
 
-def set_zlib_backend(new_zlib_backend: Any) -> None:
-    """Use a zlib-compatible module (``zlib_ng``, ``isal.isal_zlib``) for gzip and deflate."""
-    for attr in ("compressobj", "decompressobj", "MAX_WBITS"):
-        if not hasattr(new_zlib_backend, attr):
-            raise TypeError(f"{new_zlib_backend!r} is not zlib-compatible: no {attr}")
-    from surge.http.content import codecs, compression
+def set_zlib_backend(new_zlib_backend: ZlibModule) -> None:
+    """Use a zlib-compatible module for gzip, deflate and WebSocket compression, as aiohttp.
 
-    codecs.zlib = new_zlib_backend  # type: ignore[attr-defined]
-    compression.zlib = new_zlib_backend  # type: ignore[attr-defined]
+    surge starts with ``zlib_ng.zlib_ng`` when installed (the ``speedups`` extra), else the
+    standard library's ``zlib``; ``set_zlib_backend(zlib)`` goes back to the standard one.
+    Streams already started keep their module. A module without ``compressobj``,
+    ``decompressobj`` and ``error`` raises TypeError::
+
+        import zlib_ng.zlib_ng
+        surge.set_zlib_backend(zlib_ng.zlib_ng)
+    """
+    set_backend(new_zlib_backend)
 
 
 class AsyncResolver:

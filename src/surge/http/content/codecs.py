@@ -8,8 +8,10 @@ bound holds for memory too; brotli and zstd check after each input chunk.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any, Protocol
+
+from surge.http import zlib_backend
+from surge.http.zlib_backend import MAX_WBITS
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
@@ -81,10 +83,10 @@ class _ZlibDecoder(_Budget):
     def __init__(self, wbits: int, max_size: int) -> None:
         super().__init__(max_size)
         self._wbits = wbits
-        self._gzip = wbits > zlib.MAX_WBITS
-        self._obj: Any = zlib.decompressobj(wbits)
+        self._gzip = wbits > MAX_WBITS
+        self._obj: zlib_backend.DecompressObj = zlib_backend.backend.decompressobj(wbits)
         # "deflate" is meant to be zlib-wrapped, but servers send raw deflate too.
-        self._raw_fallback = wbits == zlib.MAX_WBITS
+        self._raw_fallback = wbits == MAX_WBITS
         self._started = False
         self._step = _MAX_STEP
 
@@ -92,7 +94,7 @@ class _ZlibDecoder(_Budget):
         if not self._started:
             self._started = True
             if self._raw_fallback and data and (data[0] & 0x0F) != 8:
-                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._obj = zlib_backend.backend.decompressobj(-MAX_WBITS)
         out: list[bytes] = []
         view = memoryview(data)
         pos, end = 0, len(data)
@@ -102,7 +104,7 @@ class _ZlibDecoder(_Budget):
                 if obj.eof:
                     if not self._gzip:
                         break  # data after a deflate stream is ignored
-                    self._obj = obj = zlib.decompressobj(self._wbits)
+                    self._obj = obj = zlib_backend.backend.decompressobj(self._wbits)
                     self._step = _MIN_STEP
                 step = self._step
                 piece_in = view[pos : pos + step]
@@ -111,14 +113,14 @@ class _ZlibDecoder(_Budget):
                 pos += len(piece_in) - len(obj.unconsumed_tail) - len(obj.unused_data)
                 if step < _MAX_STEP and not obj.eof:
                     self._step = step * 2
-        except zlib.error as exc:
+        except zlib_backend.errors as exc:
             raise DecompressionError(f"Can not decode content-encoding: {exc}") from None
         return b"".join(out)
 
     def flush(self) -> bytes:
         try:
             return self.take(self._obj.flush())
-        except zlib.error as exc:
+        except zlib_backend.errors as exc:
             raise DecompressionError(f"Can not decode content-encoding: {exc}") from None
 
 
@@ -181,9 +183,9 @@ def make_decoder(encoding: str, max_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE) -
     """A decoder for ``encoding`` (a Content-Encoding value); None for identity/unknown."""
     encoding = encoding.strip().lower()
     if encoding in ("gzip", "x-gzip"):
-        return _ZlibDecoder(16 + zlib.MAX_WBITS, max_size)
+        return _ZlibDecoder(16 + MAX_WBITS, max_size)
     if encoding == "deflate":
-        return _ZlibDecoder(zlib.MAX_WBITS, max_size)
+        return _ZlibDecoder(MAX_WBITS, max_size)
     if encoding == "br" and _brotli is not None:
         return _BrotliDecoder(max_size)
     if encoding == "zstd" and _zstd is not None:

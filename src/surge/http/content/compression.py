@@ -9,8 +9,10 @@ wire) and ``finish`` ends the stream.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any, Protocol
+
+from surge.http import zlib_backend
+from surge.http.zlib_backend import MAX_WBITS, Z_FINISH, Z_SYNC_FLUSH
 
 __all__ = [
     "COMPRESSION_MIN_SIZE",
@@ -156,22 +158,22 @@ class _ZlibCompressor:
     __slots__ = ("_obj",)
 
     def __init__(self, wbits: int, level: int | None, strategy: int | None) -> None:
-        self._obj: Any = zlib.compressobj(
+        self._obj = zlib_backend.backend.compressobj(
             _GZIP_LEVEL if level is None else level,
-            zlib.DEFLATED,
+            zlib_backend.DEFLATED,
             wbits,
             8,
-            zlib.Z_DEFAULT_STRATEGY if strategy is None else strategy,
+            zlib_backend.Z_DEFAULT_STRATEGY if strategy is None else strategy,
         )
 
     def compress(self, data: bytes) -> bytes:
-        return self._obj.compress(data)  # type: ignore[no-any-return]
+        return self._obj.compress(data)
 
     def flush(self) -> bytes:
-        return self._obj.flush(zlib.Z_SYNC_FLUSH)  # type: ignore[no-any-return]
+        return self._obj.flush(Z_SYNC_FLUSH)
 
     def finish(self) -> bytes:
-        return self._obj.flush(zlib.Z_FINISH)  # type: ignore[no-any-return]
+        return self._obj.flush(Z_FINISH)
 
 
 class _BrotliCompressor:
@@ -216,9 +218,9 @@ def make_compressor(
     and deflate only). Raises ValueError for a coding this installation cannot produce.
     """
     if coding == "gzip":
-        return _ZlibCompressor(16 + zlib.MAX_WBITS, level, strategy)
+        return _ZlibCompressor(16 + MAX_WBITS, level, strategy)
     if coding == "deflate":
-        return _ZlibCompressor(zlib.MAX_WBITS, level, strategy)
+        return _ZlibCompressor(MAX_WBITS, level, strategy)
     if coding == "br" and _brotli is not None:
         return _BrotliCompressor(level)
     if coding == "zstd" and _zstd is not None:
