@@ -310,14 +310,21 @@ class BaseRequest(MutableMapping[str, Any]):
     @reify
     def headers(self) -> CIMultiDictProxy[str]:
         """The request headers, case-insensitive; repeated names keep every value."""
-        return CIMultiDictProxy(
-            CIMultiDict(
-                [
-                    (n.decode("latin-1"), v.decode("utf-8", "surrogateescape"))
-                    for n, v in self._head.headers
-                ]
+        head = self._head
+        headers: CIMultiDict[str] = CIMultiDict()
+        raw = head._raw
+        if head._fields is not None:
+            headers.extend(
+                (n.decode("latin-1"), v.decode("utf-8", "surrogateescape")) for n, v in head._fields
             )
-        )
+        elif len(raw) > 2:
+            # The raw field block of an HTTP/1.1 head, "\r\nName: value\r\n...\r\n": one
+            # decode for every field (names are ASCII tokens, so they decode the same).
+            add = headers.add
+            for line in raw[2:-2].decode("utf-8", "surrogateescape").split("\r\n"):
+                name, _, value = line.partition(":")
+                add(name, value.strip(" \t"))
+        return CIMultiDictProxy(headers)
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:

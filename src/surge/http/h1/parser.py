@@ -428,7 +428,8 @@ class H1RequestParser:
         head.method = method
         head.target = url.decode("latin-1")
         head.version = version
-        head.headers = self._headers
+        head._fields = self._headers
+        head._raw = b""
         head.keep_alive = parser.should_keep_alive()
         # llhttp upgrades only with an Upgrade header or for CONNECT: ask it only then.
         head.upgrade = (self._upgrade or method == "CONNECT") and parser.should_upgrade()
