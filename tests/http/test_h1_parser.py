@@ -362,3 +362,10 @@ def test_lean_parsing_resumes_after_a_chunked_request() -> None:
     assert [h.target for h in heads] == ["/c", "/n"]
     assert heads[1]._fields is None  # read off the bytes: fields split only when asked
     assert heads[1].headers == [(b"Host", b"h")]
+
+
+def test_less_common_methods_keep_their_names() -> None:
+    sink = parse(b"PROPFIND /d HTTP/1.1\r\nHost: h\r\n\r\nPROPFIND /e HTTP/1.1\r\nHost: h\r\n\r\n")
+    heads = [h for k, h in sink.events if isinstance(h, RequestHead)]
+    assert [h.method for h in heads] == ["PROPFIND", "PROPFIND"]
+    assert heads[0].method is heads[1].method

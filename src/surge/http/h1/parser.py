@@ -22,11 +22,18 @@ from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
 
-# Interned method strings: no decode per request for the common methods.
-_METHODS = {
-    m.encode(): m
+class _MethodNames(dict[bytes, str]):
+    """llhttp's method name -> one shared str (llhttp knows a few dozen methods)."""
+
+    def __missing__(self, raw: bytes) -> str:
+        name = self[raw] = raw.decode("ascii")
+        return name
+
+
+_METHODS = _MethodNames(
+    (m.encode(), m)
     for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
-}
+)
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
 
 
@@ -322,7 +329,7 @@ class H1RequestParser:
             self._pos = end + 4 + content_length
         else:
             self._pos = end + 4
-        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+        method = _METHODS[raw_method]
         head = _new_head(RequestHead)
         head.method = method
         head.target = target.strip(b" ").decode("latin-1")  # llhttp allows extra spaces
@@ -417,7 +424,7 @@ class H1RequestParser:
             raise BadRequest(f"Unsupported HTTP version {parser.get_http_version()}")
         # Only the first head of a feed sits at a known offset in it.
         self._data = b""
-        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
+        method = _METHODS[raw_method]
         content_length = self._content_length
         chunked = self._chunked and content_length is None
         if chunked and version is HttpVersion10:
