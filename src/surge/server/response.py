@@ -136,6 +136,7 @@ class StreamResponse(MutableMapping[str, Any]):
     def trailers(self) -> CIMultiDict[str]:
         """Trailer fields sent after the body by ``write_eof`` (HTTP/2; not sent on HTTP/1.1)."""
         if self._trailers is None:
+            self._settle_headers()
             self._trailers = CIMultiDict()
         return self._trailers
 
@@ -160,6 +161,7 @@ class StreamResponse(MutableMapping[str, Any]):
         return self._keep_alive
 
     def force_close(self) -> None:
+        self._settle_headers()
         self._keep_alive = False
 
     @property
@@ -193,6 +195,7 @@ class StreamResponse(MutableMapping[str, Any]):
         """
         if isinstance(force, bool):
             force = ContentCoding.deflate if force else ContentCoding.identity
+        self._settle_headers()
         self._compression = True
         self._compression_force = force
         self._compression_strategy = strategy
@@ -203,9 +206,15 @@ class StreamResponse(MutableMapping[str, Any]):
     def headers(self) -> CIMultiDict[str]:
         return self._headers
 
+    def _settle_headers(self) -> None:
+        """Called before a change that ``send_simple`` does not carry (cookies, compression,
+        trailers, keep-alive): a ``Response(text=...)`` builds its header multidict, which
+        takes it off that path. A StreamResponse has its multidict already."""
+
     @property
     def cookies(self) -> SimpleCookie:
         if self._cookies is None:
+            self._settle_headers()
             self._cookies = SimpleCookie()
         return self._cookies
 
@@ -528,10 +537,14 @@ class _DeferredHeaders:
     def __get__(self, inst: Response | None, owner: type[Response]) -> CIMultiDict[str]:
         if inst is None:
             return self  # type: ignore[return-value]
-        headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE: inst._ctype or ""})
-        inst.__dict__["_headers"] = headers
-        inst._ctype = None
-        return headers
+        return _build_headers(inst)
+
+
+def _build_headers(response: Response) -> CIMultiDict[str]:
+    headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE: response._ctype or ""})
+    response.__dict__["_headers"] = headers
+    response._ctype = None
+    return headers
 
 
 class Response(StreamResponse):
@@ -577,6 +590,7 @@ class Response(StreamResponse):
                 ctype = cached
             self._ctype = ctype  # the header multidict is built only if something reads it
             self._body = text.encode()
+            self._eof_sent = False  # an instance attribute: read faster than a class default
             return
         if (
             type(body) is bytes
@@ -591,6 +605,7 @@ class Response(StreamResponse):
             self._reason = reason
             self._ctype = content_type
             self._body = body
+            self._eof_sent = False
             return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
@@ -682,6 +697,10 @@ class Response(StreamResponse):
             await request._on_response_prepare(self)
         return self._send(request)
 
+    def _settle_headers(self) -> None:
+        if self._ctype is not None:
+            _build_headers(self)
+
     def _send(self, request: BaseRequest) -> Any:
         """Send head and body at once (one write unless chunked); the response is then done.
 
@@ -698,7 +717,11 @@ class Response(StreamResponse):
             and not self._compression
         ):
             self._auto_compress(request)
-        if self._chunked:
+        if self._ctype is not None:
+            # Untouched since __init__ but for status and body: Content-Type is its only
+            # header (see _settle_headers), so the writer frames it alone.
+            writer.send_simple(request, self._status, self._reason, self._ctype, body or b"", None)
+        elif self._chunked:
             self._send_head(request, None)
             self._writer = writer
             compressor = self._compressor
@@ -708,10 +731,6 @@ class Response(StreamResponse):
             if body:
                 writer.write(body)
             writer.write_eof()
-        elif self._ctype is not None and not self._cookies and not self._compression:
-            writer.send_simple(
-                request, self._status, self._reason, self._ctype, body or b"", self._keep_alive
-            )
         elif self._cookies or self._compression:
             self._send_head(request, body if body is not None else b"")
         else:  # _send_head without its call

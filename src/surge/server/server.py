@@ -180,7 +180,8 @@ class Server:
                 logger = None
         self.requests_count += 1
         try:
-            response = await self._handler(request)
+            handler = self._handler  # (a method load of an attribute does not specialize)
+            response = await handler(request)
         except HTTPException as exc:
             response = exc
         except asyncio.CancelledError:
@@ -201,10 +202,11 @@ class Server:
         try:
             if not response._eof_sent:
                 if (
-                    type(response).prepare is _RESPONSE_PREPARE
-                    and response._writer is None
-                    and not request._prepare_hooks
-                ):
+                    # An untouched Response(text=...) (never prepared: see _settle_headers),
+                    # or any Response not prepared by its handler.
+                    (type(response) is Response and response._ctype is not None)
+                    or (type(response).prepare is _RESPONSE_PREPARE and response._writer is None)
+                ) and not request._prepare_hooks:
                     response._send(request)  # type: ignore[attr-defined]
                 else:
                     if response._writer is None:

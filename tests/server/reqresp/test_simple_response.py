@@ -114,3 +114,62 @@ async def test_a_content_type_with_crlf_is_refused_not_sent() -> None:
     raw = await _raw(_app(), b"GET /bad HTTP/1.1\r\nHost: h\r\n\r\n")
     assert raw.startswith(b"HTTP/1.1 500 ")
     assert b"X-Injected" not in raw
+
+
+def _touched_app() -> web.Application:
+    """Each handler changes a Response(text=...) in a way send_simple does not carry."""
+
+    async def cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="c")
+        response.set_cookie("k", "v", httponly=True)
+        return response
+
+    async def deleted_cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="d")
+        response.del_cookie("gone")
+        return response
+
+    async def compressed(request: web.Request) -> web.Response:
+        response = web.Response(text="z" * 100)
+        response.enable_compression(web.ContentCoding.gzip)
+        return response
+
+    async def with_trailers(request: web.Request) -> web.Response:
+        response = web.Response(text="t")
+        response.trailers["X-Checksum"] = "1"
+        return response
+
+    async def status(request: web.Request) -> web.Response:
+        response = web.Response(text="s")
+        response.set_status(201, "Made")
+        return response
+
+    app = web.Application()
+    for path, handler in [
+        ("/cookie", cookie),
+        ("/deleted", deleted_cookie),
+        ("/gzip", compressed),
+        ("/trailers", with_trailers),
+        ("/status", status),
+    ]:
+        app.router.add_get(path, handler)
+    return app
+
+
+async def test_changes_after_construction_reach_the_wire() -> None:
+    import gzip
+
+    app = _touched_app()
+    lines, body = _head_and_body(await _raw(app, b"GET /cookie HTTP/1.1\r\nHost: h\r\n\r\n"))
+    assert b"Set-Cookie: k=v; HttpOnly; Path=/" in lines and body == b"c"
+    lines, body = _head_and_body(await _raw(app, b"GET /deleted HTTP/1.1\r\nHost: h\r\n\r\n"))
+    assert any(line.startswith(b"Set-Cookie: gone=") for line in lines) and body == b"d"
+    request = b"GET /gzip HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n"
+    lines, body = _head_and_body(await _raw(app, request))
+    assert b"Content-Encoding: gzip" in lines
+    assert b"Content-Type: text/plain; charset=utf-8" in lines
+    assert gzip.decompress(body) == b"z" * 100
+    lines, body = _head_and_body(await _raw(app, b"GET /trailers HTTP/1.1\r\nHost: h\r\n\r\n"))
+    assert lines[0] == b"HTTP/1.1 200 OK" and body == b"t"  # trailers are HTTP/2 only
+    lines, body = _head_and_body(await _raw(app, b"GET /status HTTP/1.1\r\nHost: h\r\n\r\n"))
+    assert lines[0] == b"HTTP/1.1 201 Made" and body == b"s"

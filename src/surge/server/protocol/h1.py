@@ -265,7 +265,8 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
             self._receiving = payload
         else:
             payload = EMPTY_PAYLOAD
-        queue.append(server.request_factory(head, payload, self))
+        factory = server.request_factory  # a plain load specializes; a method load of it not
+        queue.append(factory(head, payload, self))
 
     def on_body(self, data: bytes) -> None:
         receiving = self._receiving
