@@ -73,6 +73,9 @@ class Connection:
 class BaseConnector:
     """The keep-alive pool and the connection limits; subclasses open the connections."""
 
+    allowed_protocol_schema_set: frozenset[str] = frozenset({"", "http", "https", "ws", "wss"})
+    """URL schemes a session may send through this connector."""
+
     def __init__(
         self,
         *,
@@ -398,8 +401,11 @@ class BaseConnector:
         if waiting:
             self._closing_handle = loop.call_at(waiting[0][1], self._abort_closing)
 
-    async def close(self) -> None:
-        """Close every connection, pooled or in use."""
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        """Close every connection, pooled or in use.
+
+        TLS connections are always aborted (``abort_ssl=True`` in aiohttp's terms): see below.
+        """
         if self._closed:
             return
         self._closed = True

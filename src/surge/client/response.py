@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from surge.client.connector import Connection
     from surge.client.tracing import Trace
 
-__all__ = ["ClientResponse", "ContentDisposition", "HttpVersion"]
+__all__ = ["CharsetResolver", "ClientResponse", "ContentDisposition", "HttpVersion"]
+
+CharsetResolver = Callable[["ClientResponse", bytes], str]
+"""``fallback_charset_resolver(response, body) -> encoding``: for a body of unknown charset."""
 
 
 _VERSIONS = {(1, 1): HttpVersion11, (1, 0): HttpVersion10}
@@ -48,6 +51,8 @@ class ClientResponse:
 
     _connection: Connection | None = None  # so __del__ works on a half-built response
     _traces: Sequence[Trace] = ()
+    # The session's fallback_charset_resolver; None is aiohttp's default (UTF-8).
+    _resolve_charset: CharsetResolver | None = None
 
     def __init__(
         self,
@@ -226,6 +231,9 @@ class ClientResponse:
         return self._body
 
     def get_encoding(self) -> str:
+        """The charset of Content-Type when Python knows it; else UTF-8 for JSON (RFC 8259),
+        else what the session's ``fallback_charset_resolver(response, body)`` says (UTF-8 by
+        default). A custom resolver needs the body: RuntimeError before it was read."""
         charset = self.charset
         if charset:
             try:
@@ -234,10 +242,15 @@ class ClientResponse:
                 pass
             else:
                 return charset
+        resolve = self._resolve_charset
+        if resolve is None:
+            return "utf-8"
         mtype = self.content_type
         if mtype == "application/json" or _JSON_RE.match(mtype):
             return "utf-8"
-        return "utf-8"
+        if self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return resolve(self, self._body)
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """The body decoded with ``encoding``, the charset of Content-Type, or UTF-8."""

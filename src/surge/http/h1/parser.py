@@ -22,6 +22,7 @@ from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
 
+
 class _MethodNames(dict[bytes, str]):
     """llhttp's method name -> one shared str (llhttp knows a few dozen methods)."""
 
