@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json as jsonlib
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
@@ -49,6 +50,11 @@ _PARAM_RE = re.compile(r'\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))')
 class ClientResponse:
     """The answer to a request (``async with session.get(url) as response:``)."""
 
+    method: str
+    status: int
+    reason: str
+    version: HttpVersion
+    content: StreamReader
     _connection: Connection | None = None  # so __del__ works on a half-built response
     _traces: Sequence[Trace] = ()
     # The session's fallback_charset_resolver; None is aiohttp's default (UTF-8).
@@ -99,6 +105,17 @@ class ClientResponse:
     @property
     def url(self) -> URL:
         return self._url
+
+    @property
+    def url_obj(self) -> URL:
+        """Deprecated in aiohttp: the same as :attr:`url`."""
+        warnings.warn("Deprecated, use .url #1654", DeprecationWarning, stacklevel=2)
+        return self._url
+
+    @property
+    def connection(self) -> Connection | None:
+        """The pooled connection while the body is being read (None once released)."""
+        return None if self._closed else self._connection
 
     @property
     def real_url(self) -> URL:
