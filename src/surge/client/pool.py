@@ -134,7 +134,8 @@ class BaseConnector:
         return self._closed
 
     def __del__(self) -> None:
-        if not self._closed and self._all:
+        # getattr: a subclass may fail (bad arguments) before BaseConnector.__init__ ran.
+        if not getattr(self, "_closed", True) and self._all:
             for proto in list(self._all):
                 proto.abort()
 

@@ -101,6 +101,9 @@ class ClientSession(SessionSender):
     ) -> None:
         if unsupported:
             raise TypeError(f"ClientSession got unsupported arguments: {sorted(unsupported)}")
+        # Checked before the connector exists, so a bad argument leaves nothing to close.
+        self._timeout: ClientTimeout = merge_timeouts(timeout, read_timeout, conn_timeout)
+        warn_ssl_shutdown_timeout(ssl_shutdown_timeout)
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
         else:
@@ -128,8 +131,6 @@ class ClientSession(SessionSender):
         self._default_proxy = proxy_url(proxy, proxy_auth) if proxy is not None else None
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
-        self._timeout: ClientTimeout = merge_timeouts(timeout, read_timeout, conn_timeout)
-        warn_ssl_shutdown_timeout(ssl_shutdown_timeout)
         if loop is None:
             try:
                 loop = asyncio.get_running_loop()
