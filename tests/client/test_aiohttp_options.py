@@ -274,11 +274,14 @@ async def test_ws_response_class() -> None:
 
     app = web.Application()
     app.router.add_get("/ws", ws_handler)
-    async with serve(app) as base, surge.ClientSession(ws_response_class=TaggedWS) as s:
-        async with s.ws_connect(base + "/ws") as ws:
-            assert type(ws) is TaggedWS
-            assert await ws.receive_str() == "hello"
-            assert ws.client_notakeover is False
+    async with (
+        serve(app) as base,
+        surge.ClientSession(ws_response_class=TaggedWS) as s,
+        s.ws_connect(base + "/ws") as ws,
+    ):
+        assert type(ws) is TaggedWS
+        assert await ws.receive_str() == "hello"
+        assert ws.client_notakeover is False
 
 
 async def test_client_notakeover_follows_the_server_answer() -> None:
@@ -299,6 +302,9 @@ async def test_client_notakeover_follows_the_server_answer() -> None:
         await writer.drain()
         await reader.read()
 
-    async with raw_server(handler) as server, surge.ClientSession() as s:
-        async with s.ws_connect(server.url.replace("http", "ws") + "/", compress=15) as ws:
-            assert ws.client_notakeover is True
+    async with (
+        raw_server(handler) as server,
+        surge.ClientSession() as s,
+        s.ws_connect(server.url.replace("http", "ws") + "/", compress=15) as ws,
+    ):
+        assert ws.client_notakeover is True
