@@ -9,13 +9,14 @@ import asyncio
 import functools
 import socket
 import ssl as ssllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from surge.client.connection.h1 import H1Connection, ResponseSettings
 from surge.client.connection.h2 import AlpnSwitch, H2ClientConnection
+from surge.client.deprecated import SENTINEL, merge_ssl, warn_ssl_shutdown_timeout
 from surge.client.exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -37,7 +38,10 @@ from surge.client.timeouts import ClientTimeout
 from surge.client.tracing import Trace
 from surge.http.errors import HttpProtocolError
 
-__all__ = ["BaseConnector", "Connection", "TCPConnector", "UnixConnector"]
+__all__ = ["BaseConnector", "Connection", "SocketFactory", "TCPConnector", "UnixConnector"]
+
+SocketFactory = Callable[[tuple[Any, ...]], socket.socket]
+"""``socket_factory(addr_info)``: ``addr_info`` is ``(family, type, proto, canonname, sockaddr)``."""
 
 
 def _make_ssl_context(verified: bool, h2: bool = False) -> ssllib.SSLContext:
@@ -74,11 +78,21 @@ class TCPConnector(BaseConnector):
     """TCP connections, with a DNS cache (``ttl_dns_cache`` seconds) and TLS.
 
     ``TCPConnector(limit=100, limit_per_host=30, ttl_dns_cache=300, keepalive_timeout=30)``
+
+    ``socket_factory(addr_info) -> socket.socket`` makes each socket (to set options such as
+    ``TCP_NODELAY`` or keep-alive before it connects); ``addr_info`` is ``(family, type,
+    proto, canonname, sockaddr)``. ``verify_ssl``, ``fingerprint`` and ``ssl_context`` are
+    aiohttp's deprecated spellings of ``ssl=``.
     """
+
+    allowed_protocol_schema_set = BaseConnector.allowed_protocol_schema_set | {"tcp"}
 
     def __init__(
         self,
         *,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: ssllib.SSLContext | None = None,
         ssl: Any = True,
         use_dns_cache: bool = True,
         ttl_dns_cache: float | None = 10,
@@ -96,7 +110,12 @@ class TCPConnector(BaseConnector):
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
         http2: bool | str = True,
+        socket_factory: SocketFactory | None = None,
+        ssl_shutdown_timeout: float | None = SENTINEL,
     ) -> None:
+        if verify_ssl is not None or fingerprint is not None or ssl_context is not None:
+            ssl = merge_ssl(ssl, verify_ssl, ssl_context, fingerprint)
+        warn_ssl_shutdown_timeout(ssl_shutdown_timeout)
         super().__init__(
             keepalive_timeout=keepalive_timeout,
             force_close=force_close,
@@ -114,6 +133,7 @@ class TCPConnector(BaseConnector):
         self._resolver = resolver if resolver is not None else DefaultResolver()
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
+        self._socket_factory = socket_factory
         if http2 not in (True, False, "prior_knowledge"):
             raise ValueError('http2 must be True, False or "prior_knowledge"')
         # HTTP/2 by ALPN on https (True), also by prior knowledge on http ("prior_knowledge").
@@ -234,22 +254,34 @@ class TCPConnector(BaseConnector):
     ) -> H1Connection:
         addrs = interleave_addresses(await self._resolve(host, port, key, traces), self._interleave)
         loop = asyncio.get_running_loop()
-        attempts = [
-            functools.partial(
-                self._open,
-                key,
-                timeout,
-                loop.create_connection,
-                host=addr["host"],
-                port=addr["port"],
-                family=addr["family"],
-                proto=addr["proto"],
-                flags=addr["flags"],
-                local_addr=self._local_addr,
-                **kwargs,
-            )
-            for addr in addrs
-        ]
+        if self._socket_factory is not None:
+            attempts = [
+                functools.partial(
+                    self._open,
+                    key,
+                    timeout,
+                    functools.partial(self._connect_socket, addr),
+                    **kwargs,
+                )
+                for addr in addrs
+            ]
+        else:
+            attempts = [
+                functools.partial(
+                    self._open,
+                    key,
+                    timeout,
+                    loop.create_connection,
+                    host=addr["host"],
+                    port=addr["port"],
+                    family=addr["family"],
+                    proto=addr["proto"],
+                    flags=addr["flags"],
+                    local_addr=self._local_addr,
+                    **kwargs,
+                )
+                for addr in addrs
+            ]
         delay = self._happy_eyeballs_delay
         if delay is None or len(attempts) == 1:
             proto, errors = await sequential(attempts)
@@ -264,6 +296,33 @@ class TCPConnector(BaseConnector):
             last = error
         assert isinstance(last, OSError)
         raise ClientConnectorError(key, last) from last
+
+    async def _connect_socket(
+        self, addr: ResolveResult, factory: Any, **kwargs: Any
+    ) -> tuple[asyncio.BaseTransport, Any]:
+        """Connect a socket made by ``socket_factory``, then wrap it (TLS too) in ``factory``."""
+        assert self._socket_factory is not None
+        loop = asyncio.get_running_loop()
+        family = addr["family"]
+        info = await loop.getaddrinfo(
+            addr["host"],
+            addr["port"],
+            family=family,
+            type=socket.SOCK_STREAM,
+            proto=addr["proto"],
+            flags=addr["flags"] | socket.AI_NUMERICHOST,
+        )
+        family, kind, proto, canonname, sockaddr = info[0]
+        sock = self._socket_factory((family, kind, proto, canonname, sockaddr))
+        try:
+            sock.setblocking(False)
+            if self._local_addr is not None:
+                sock.bind(self._local_addr)
+            await loop.sock_connect(sock, sockaddr)
+            return await loop.create_connection(factory, sock=sock, **kwargs)
+        except BaseException:
+            sock.close()
+            raise
 
     def _check_fingerprint(self, proto: H1Connection, key: ConnectionKey) -> None:
         if isinstance(key.ssl, Fingerprint) and proto.transport is not None:
@@ -378,6 +437,8 @@ _FINAL_ERRORS = (
 
 class UnixConnector(BaseConnector):
     """Connections over a Unix domain socket: ``UnixConnector(path="/run/app.sock")``."""
+
+    allowed_protocol_schema_set = BaseConnector.allowed_protocol_schema_set | {"unix"}
 
     def __init__(
         self,

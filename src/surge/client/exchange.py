@@ -25,7 +25,7 @@ from surge.client.exceptions import (
 )
 from surge.client.payload import EMPTY, Payload
 from surge.client.request import NO_LENGTH_METHODS, ClientRequest
-from surge.client.response import ClientResponse
+from surge.client.response import CharsetResolver, ClientResponse
 from surge.client.timeouts import ClientTimeout
 from surge.client.tracing import Trace
 from surge.http.errors import HttpProtocolError
@@ -39,7 +39,15 @@ class SendOptions(ResponseSettings):
     """The settings of one ``session.request()`` call, shared by all of its hops (and, for
     calls without per-call options, by all such calls of a session)."""
 
-    __slots__ = ("cookies", "skip", "timeout", "traces", "upload_progress")
+    __slots__ = (
+        "cookies",
+        "resolve_charset",
+        "response_class",
+        "skip",
+        "timeout",
+        "traces",
+        "upload_progress",
+    )
 
     def __init__(
         self,
@@ -57,6 +65,8 @@ class SendOptions(ResponseSettings):
         traces: Sequence[Trace],
         upload_progress: Progress | None,
         download_progress: Progress | None,
+        response_class: type[ClientResponse] = ClientResponse,
+        resolve_charset: CharsetResolver | None = None,
     ) -> None:
         super().__init__(
             max_line=max_line,
@@ -74,6 +84,8 @@ class SendOptions(ResponseSettings):
         self.timeout = timeout
         self.traces = traces
         self.upload_progress = upload_progress
+        self.response_class = response_class  # the session's response_class
+        self.resolve_charset = resolve_charset  # the session's fallback_charset_resolver
 
 
 def cookie_header(jar: AbstractCookieJar, url: Any, extra: Any) -> str | None:
@@ -207,7 +219,7 @@ async def send_request(
             conn.close()
             raise
         break
-    resp = ClientResponse(
+    resp = opts.response_class(
         req.method,
         req.original_url,
         status=rhead.status,
@@ -218,6 +230,8 @@ async def send_request(
         request_info=req.make_request_info,
         connection=conn if conn.protocol is not None else None,
     )
+    if opts.resolve_charset is not None:
+        resp._resolve_charset = opts.resolve_charset
     if traces:
         resp._traces = traces
     if rhead.set_cookie:

@@ -73,6 +73,9 @@ class Connection:
 class BaseConnector:
     """The keep-alive pool and the connection limits; subclasses open the connections."""
 
+    allowed_protocol_schema_set: frozenset[str] = frozenset({"", "http", "https", "ws", "wss"})
+    """URL schemes a session may send through this connector."""
+
     def __init__(
         self,
         *,
@@ -131,7 +134,8 @@ class BaseConnector:
         return self._closed
 
     def __del__(self) -> None:
-        if not self._closed and self._all:
+        # getattr: a subclass may fail (bad arguments) before BaseConnector.__init__ ran.
+        if not getattr(self, "_closed", True) and self._all:
             for proto in list(self._all):
                 proto.abort()
 
@@ -398,8 +402,11 @@ class BaseConnector:
         if waiting:
             self._closing_handle = loop.call_at(waiting[0][1], self._abort_closing)
 
-    async def close(self) -> None:
-        """Close every connection, pooled or in use."""
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        """Close every connection, pooled or in use.
+
+        TLS connections are always aborted (``abort_ssl=True`` in aiohttp's terms): see below.
+        """
         if self._closed:
             return
         self._closed = True

@@ -409,14 +409,23 @@ def default_headers() -> CIMultiDict[str]:
 
 
 def make_body(
-    data: Any, json: Any, content_type: str | None, json_serialize: Callable[[Any], str]
+    data: Any,
+    json: Any,
+    content_type: str | None,
+    json_serialize: Callable[[Any], str],
+    json_serialize_bytes: Callable[[Any], bytes] | None = None,
 ) -> Payload:
+    """The body of a call: ``json`` serialised (by ``json_serialize_bytes`` when given, which
+    skips the encode step, else ``json_serialize``) or ``data`` as a payload."""
     if data is not None and json is not None:
         raise ValueError("data and json parameters can not be used at the same time")
     if json is not None:
-        return Payload(
-            json_serialize(json).encode("utf-8"), content_type=content_type or "application/json"
+        body = (
+            json_serialize_bytes(json)
+            if json_serialize_bytes is not None
+            else json_serialize(json).encode("utf-8")
         )
+        return Payload(body, content_type=content_type or "application/json")
     if data is None:
         if content_type is not None:
             return Payload(b"", content_type=content_type)

@@ -22,6 +22,10 @@ class ResolveResult(TypedDict):
 class ThreadedResolver:
     """Resolves with the loop's ``getaddrinfo`` (a thread pool); aiohttp's default."""
 
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        # ``loop`` is accepted for aiohttp code; the running loop is used when resolving.
+        self._loop = loop
+
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:

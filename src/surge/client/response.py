@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json as jsonlib
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
     from surge.client.connector import Connection
     from surge.client.tracing import Trace
 
-__all__ = ["ClientResponse", "ContentDisposition", "HttpVersion"]
+__all__ = ["CharsetResolver", "ClientResponse", "ContentDisposition", "HttpVersion"]
+
+CharsetResolver = Callable[["ClientResponse", bytes], str]
+"""``fallback_charset_resolver(response, body) -> encoding``: for a body of unknown charset."""
 
 
 _VERSIONS = {(1, 1): HttpVersion11, (1, 0): HttpVersion10}
@@ -46,8 +50,15 @@ _PARAM_RE = re.compile(r'\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*))')
 class ClientResponse:
     """The answer to a request (``async with session.get(url) as response:``)."""
 
+    method: str
+    status: int
+    reason: str
+    version: HttpVersion
+    content: StreamReader
     _connection: Connection | None = None  # so __del__ works on a half-built response
     _traces: Sequence[Trace] = ()
+    # The session's fallback_charset_resolver; None is aiohttp's default (UTF-8).
+    _resolve_charset: CharsetResolver | None = None
 
     def __init__(
         self,
@@ -94,6 +105,17 @@ class ClientResponse:
     @property
     def url(self) -> URL:
         return self._url
+
+    @property
+    def url_obj(self) -> URL:
+        """Deprecated in aiohttp: the same as :attr:`url`."""
+        warnings.warn("Deprecated, use .url #1654", DeprecationWarning, stacklevel=2)
+        return self._url
+
+    @property
+    def connection(self) -> Connection | None:
+        """The pooled connection while the body is being read (None once released)."""
+        return None if self._closed else self._connection
 
     @property
     def real_url(self) -> URL:
@@ -226,6 +248,9 @@ class ClientResponse:
         return self._body
 
     def get_encoding(self) -> str:
+        """The charset of Content-Type when Python knows it; else UTF-8 for JSON (RFC 8259),
+        else what the session's ``fallback_charset_resolver(response, body)`` says (UTF-8 by
+        default). A custom resolver needs the body: RuntimeError before it was read."""
         charset = self.charset
         if charset:
             try:
@@ -234,10 +259,15 @@ class ClientResponse:
                 pass
             else:
                 return charset
+        resolve = self._resolve_charset
+        if resolve is None:
+            return "utf-8"
         mtype = self.content_type
         if mtype == "application/json" or _JSON_RE.match(mtype):
             return "utf-8"
-        return "utf-8"
+        if self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return resolve(self, self._body)
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """The body decoded with ``encoding``, the charset of Content-Type, or UTF-8."""

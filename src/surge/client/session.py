@@ -25,20 +25,20 @@ from surge.client.auth import BasicAuth
 from surge.client.connector import BaseConnector, TCPConnector
 from surge.client.context import _RequestContextManager, request
 from surge.client.cookiejar import AbstractCookieJar, CookieJar
+from surge.client.deprecated import SENTINEL, merge_timeouts, warn_ssl_shutdown_timeout
 from surge.client.exchange import Progress
 from surge.client.middlewares import ClientHandlerType, ClientMiddlewareType, build_chain
 from surge.client.policies.retry import RetryOptions
 from surge.client.proxy import proxy_url
-from surge.client.request import Target, check_headers
-from surge.client.response import ClientResponse
+from surge.client.request import ClientRequest, Target, check_headers
+from surge.client.response import CharsetResolver, ClientResponse
 from surge.client.session_send import Hop, SessionSender
-from surge.client.timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from surge.client.timeouts import ClientTimeout
 from surge.client.tracing import TraceConfig
 from surge.http.content.codecs import DEFAULT_MAX_DECOMPRESSED_SIZE
+from surge.http.version import HttpVersion11
 
 __all__ = ["ClientSession", "request"]
-
-_SENTINEL: Any = object()
 
 
 class ClientSession(SessionSender):
@@ -69,11 +69,17 @@ class ClientSession(SessionSender):
         skip_auto_headers: Iterable[str] | None = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str] = jsonlib.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
+        request_class: type[ClientRequest] = ClientRequest,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[Any] | None = None,
         version: Any = None,
         cookie_jar: AbstractCookieJar | None = None,
         connector_owner: bool = True,
         raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]] = False,
-        timeout: ClientTimeout | None = _SENTINEL,
+        read_timeout: float | None = SENTINEL,
+        conn_timeout: float | None = None,
+        timeout: ClientTimeout | None = SENTINEL,
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
@@ -82,6 +88,7 @@ class ClientSession(SessionSender):
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
+        fallback_charset_resolver: CharsetResolver | None = None,
         middlewares: Sequence[ClientMiddlewareType] = (),
         ssl: Any = True,
         max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
@@ -89,10 +96,14 @@ class ClientSession(SessionSender):
         on_upload_progress: Progress | None = None,
         on_download_progress: Progress | None = None,
         http2: bool | str | None = None,
+        ssl_shutdown_timeout: float | None = SENTINEL,
         **unsupported: Any,
     ) -> None:
         if unsupported:
             raise TypeError(f"ClientSession got unsupported arguments: {sorted(unsupported)}")
+        # Checked before the connector exists, so a bad argument leaves nothing to close.
+        self._timeout: ClientTimeout = merge_timeouts(timeout, read_timeout, conn_timeout)
+        warn_ssl_shutdown_timeout(ssl_shutdown_timeout)
         if base_url is None or isinstance(base_url, URL):
             self._base_url: URL | None = base_url
         else:
@@ -120,13 +131,24 @@ class ClientSession(SessionSender):
         self._default_proxy = proxy_url(proxy, proxy_auth) if proxy is not None else None
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
-        if timeout is _SENTINEL or timeout is None:
-            timeout = DEFAULT_TIMEOUT
-        if not isinstance(timeout, ClientTimeout):
-            raise ValueError(
-                f"timeout parameter cannot be of {type(timeout)} type, please use 'timeout=ClientTimeout(...)'"
-            )
-        self._timeout: ClientTimeout = timeout
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+        self._loop = loop
+        self._version = version
+        self._requote_redirect_url = requote_redirect_url
+        self._json_serialize_bytes = json_serialize_bytes
+        self._request_class = request_class
+        self._response_class = response_class
+        if ws_response_class is None:
+            from surge.client.websocket import ClientWebSocketResponse
+
+            ws_response_class = ClientWebSocketResponse
+        self._ws_response_class = ws_response_class
+        # None stands for aiohttp's default resolver (UTF-8): responses then need no link back.
+        self._resolve_charset = fallback_charset_resolver
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._trace_configs = trace_configs or []
@@ -227,6 +249,34 @@ class ClientSession(SessionSender):
     @property
     def trace_configs(self) -> list[Any]:
         return self._trace_configs
+
+    @property
+    def version(self) -> Any:
+        """The HTTP version asked for (``HttpVersion11`` unless given)."""
+        return self._version if self._version is not None else HttpVersion11
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        """Whether a redirect's ``Location`` is re-quoted (True) or sent as written."""
+        return self._requote_redirect_url
+
+    @requote_redirect_url.setter
+    def requote_redirect_url(self, value: bool) -> None:
+        warnings.warn(
+            "session.requote_redirect_url modification is deprecated #2778",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._requote_redirect_url = value
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the session was created in (deprecated in aiohttp)."""
+        warnings.warn("client.loop property is deprecated", DeprecationWarning, stacklevel=2)
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_event_loop()
+        return loop
 
     # life cycle ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from yarl import URL
 
 from surge.client.exchange import Progress, SendOptions
 from surge.client.request import Target, build_url, check_headers, default_headers, host_header
+from surge.client.response import CharsetResolver, ClientResponse
 from surge.client.timeouts import ClientTimeout
 from surge.client.tracing import Trace
 
@@ -40,6 +41,8 @@ class SessionDefaults:
     _max_decompressed_size: int
     _upload_progress: Progress | None
     _download_progress: Progress | None
+    _response_class: type[ClientResponse]
+    _resolve_charset: CharsetResolver | None
 
     def _build_base_headers(self) -> CIMultiDict[str]:
         """The automatic headers less the skipped ones, then the session's: built once."""
@@ -98,6 +101,8 @@ class SessionDefaults:
             traces=traces,
             upload_progress=on_upload_progress or self._upload_progress,
             download_progress=on_download_progress or self._download_progress,
+            response_class=self._response_class,
+            resolve_charset=self._resolve_charset,
         )
 
     def _merge_headers(self, url: URL, headers: Any, skip: frozenset[istr]) -> CIMultiDict[str]:

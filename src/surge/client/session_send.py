@@ -24,6 +24,7 @@ from surge.client.auth import BasicAuth
 from surge.client.connector import BaseConnector
 from surge.client.context import _RequestContextManager
 from surge.client.cookiejar import AbstractCookieJar
+from surge.client.deprecated import merge_ssl
 from surge.client.driver import run_hops
 from surge.client.exceptions import ServerTimeoutError
 from surge.client.exchange import Progress, SendOptions, send_request
@@ -77,6 +78,8 @@ class SessionSender(SessionDefaults):
     _default_auth: BasicAuth | None
     _default_proxy: tuple[URL, BasicAuth | None] | None
     _json_serialize: Callable[[Any], str]
+    _json_serialize_bytes: Callable[[Any], bytes] | None
+    _request_class: type[ClientRequest]
     _raise_for_status: bool | Callable[[ClientResponse], Awaitable[None]]
     _timeout: ClientTimeout
     _trust_env: bool
@@ -114,6 +117,9 @@ class SessionSender(SessionDefaults):
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
         timeout: ClientTimeout | None = _SENTINEL,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: Any = None,
         ssl: Any = True,
         server_hostname: str | None = None,
         proxy_headers: Any = None,
@@ -128,9 +134,15 @@ class SessionSender(SessionDefaults):
         retry: RetryOptions | None = _SENTINEL,
         on_upload_progress: Progress | None = None,
         on_download_progress: Progress | None = None,
+        upload_tracker: Progress | None = None,
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
+        if verify_ssl is not None or fingerprint is not None or ssl_context is not None:
+            ssl = merge_ssl(ssl, verify_ssl, ssl_context, fingerprint, stacklevel=4)
+        if upload_tracker is not None:
+            # aiohttp 3.14's UploadTracker is called like an on_upload_progress callback.
+            on_upload_progress = upload_tracker
         target: Target | None = None
         if params is None and type(str_or_url) is str:
             target = self._target(str_or_url)
@@ -146,7 +158,9 @@ class SessionSender(SessionDefaults):
         if target is None or target.headers is None:
             merged = self._merge_headers(url, headers, skip)
             target = None
-        payload = make_body(data, json, content_type, self._json_serialize)
+        payload = make_body(
+            data, json, content_type, self._json_serialize, self._json_serialize_bytes
+        )
         if content_type is not None and (json is not None or data is not None):
             assert merged is not None
             merged["Content-Type"] = content_type
@@ -163,7 +177,7 @@ class SessionSender(SessionDefaults):
             known = merged if merged is not None else target.headers if target else None
             if known is None or "Authorization" not in known:
                 auth = netrc_auth(url.host)
-        req = ClientRequest(
+        req = self._request_class(
             method,
             url,
             headers=merged,
@@ -305,7 +319,7 @@ class SessionSender(SessionDefaults):
             cm._resp = resp
             return resp
         assert connector is not None
-        req = ClientRequest(method, target.url, ssl=self._ssl, target=target)
+        req = self._request_class(method, target.url, ssl=self._ssl, target=target)
         req.session = self
         req.options = self._default_options
         total = self._timeout.total

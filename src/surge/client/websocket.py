@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from surge.client.deprecated import merge_ssl
 from surge.client.exceptions import ServerTimeoutError, WSServerHandshakeError
 from surge.client.proxy import netrc_auth
 from surge.client.request import ClientRequest, apply_params, build_url
@@ -73,7 +74,10 @@ class ClientWebSocketResponse(WebSocketChannel):
         self._protocol = protocol
         self._response_headers = headers
         self._connection: Connection | None = connection
-        self.client_notakeover = False
+
+    # Set by the handshake when permessage-deflate was agreed (the class default otherwise).
+    client_notakeover: bool = False
+    """Whether this client resets its compression context after every message."""
 
     @property
     def protocol(self) -> str | None:
@@ -170,10 +174,8 @@ async def _connect(
         ws_timeout = ClientWSTimeout(ws_close=float(timeout))
     if receive_timeout is not None:
         ws_timeout = dataclasses.replace(ws_timeout, ws_receive=receive_timeout)
-    if ssl_context is not None:
-        ssl = ssl_context
-    elif verify_ssl is False:
-        ssl = False
+    if verify_ssl is not None or fingerprint is not None or ssl_context is not None:
+        ssl = merge_ssl(ssl, verify_ssl, ssl_context, fingerprint, stacklevel=4)
     target = apply_params(build_url(url, getattr(session, "_base_url", None)), params)
     if target.scheme not in ("ws", "wss", "http", "https"):
         raise ValueError(f"Unsupported WebSocket URL scheme: {target.scheme!r}")
@@ -233,7 +235,8 @@ async def _connect(
             message=exc.message,
             headers=response.headers,
         ) from None
-    ws = ClientWebSocketResponse(
+    ws_class = getattr(session, "_ws_response_class", ClientWebSocketResponse)
+    ws = ws_class(
         timeout=ws_timeout,
         autoclose=autoclose,
         autoping=autoping,
@@ -246,5 +249,7 @@ async def _connect(
     conn_ws = WSConnection(
         client=True, max_size=max_msg_size, deflate=result.deflate, decode_text=decode_text
     )
+    if result.deflate is not None:
+        ws.client_notakeover = result.deflate.local_no_context_takeover
     ws._ws_start(hop.transport, conn_ws, hop.received(), hop.protocol)
     return ws

@@ -66,12 +66,11 @@ def set_zlib_backend(new_zlib_backend: ZlibModule) -> None:
 class AsyncResolver:
     """DNS resolution with aiodns (c-ares), as aiohttp's ``AsyncResolver``; needs ``aiodns``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, loop: Any = None, *args: Any, **kwargs: Any) -> None:
         try:
             import aiodns  # type: ignore[import-not-found]
         except ImportError:
             raise RuntimeError("Resolver requires aiodns library") from None
-        kwargs.pop("loop", None)
         self._resolver = aiodns.DNSResolver(*args, **kwargs)
 
     async def resolve(
@@ -120,6 +119,10 @@ class UploadTracker:
 
     Pass it as ``upload_tracker=`` (aiohttp 3.14) or as the ``on_upload_progress=`` callback.
     """
+
+    bytes_written: int
+    attempts: int
+    upload_complete: bool
 
     def __init__(self) -> None:
         self.bytes_written = 0

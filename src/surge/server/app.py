@@ -6,6 +6,7 @@ called directly.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import sys
@@ -22,7 +23,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from surge.server.exceptions import HTTPException
-from surge.server.request import Request
+from surge.server.request import BaseRequest, Request
 from surge.server.routing.router import UrlDispatcher
 from surge.server.signals import Signal, Signals
 
@@ -38,6 +39,13 @@ Handler = Callable[["Request"], Awaitable["StreamResponse"]]
 Middleware = Callable[["Request", Handler], Awaitable["StreamResponse"]]
 web_logger = logging.getLogger("surge.web")
 _new_request = object.__new__
+
+
+def _with_max_fields(factory: Callable[..., Request], limit: int, *args: Any) -> Request:
+    # Only for apps with a non-default client_max_fields: the default lives on the class.
+    request = factory(*args)
+    request._client_max_fields = limit
+    return request
 
 
 class AppKey(Generic[_T]):
@@ -129,6 +137,7 @@ class Application(MutableMapping[Any, Any]):
         middlewares: Sequence[Middleware] = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
+        client_max_fields: int = 1000,
         loop: Any = None,
         debug: Any = ...,
         lifespan: Callable[[Application], Any] | None = None,
@@ -148,6 +157,7 @@ class Application(MutableMapping[Any, Any]):
         # picked up when the app is frozen (see surge.server.routing.routedef).
         self._module: str | None = sys._getframe(1).f_globals.get("__name__")
         self._client_max_size = client_max_size
+        self._client_max_fields = client_max_fields
         # The spec's "Performance" example: how many idle keep-alive connections the server
         # keeps; past it, the longest-idle ones are closed (see Server.max_idle_connections).
         self._client_max_cache_size = client_max_cache_size
@@ -384,6 +394,8 @@ class Application(MutableMapping[Any, Any]):
         if self._client_max_cache_size is not None:
             kwargs.setdefault("max_idle_connections", self._client_max_cache_size)
         factory = self._make_request if self._compress else self._make_uncompressed_request
+        if self._client_max_fields != BaseRequest._client_max_fields:
+            factory = functools.partial(_with_max_fields, factory, self._client_max_fields)
         return Server(self._handle, request_factory=factory, **kwargs)
 
     def _make_request(self, head: Any, payload: Any, protocol: Any) -> Request:

@@ -19,7 +19,7 @@ from surge.net.multipart import BodyPartReader, MultipartError, MultipartReader
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
 
-__all__ = ["SPOOL_THRESHOLD", "FileField", "read_multipart_form"]
+__all__ = ["SPOOL_THRESHOLD", "FileField", "read_multipart_form", "too_many_fields"]
 
 SPOOL_THRESHOLD = 1024 * 1024
 """Uploaded files larger than this many bytes move from memory to a temporary file."""
@@ -62,14 +62,33 @@ class _UploadFile(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
         self.close()
 
 
+def too_many_fields(limit: int) -> Exception:
+    """The 413 for a form of more than ``client_max_fields`` fields."""
+    from surge.server.exceptions import HTTPRequestEntityTooLarge
+
+    return HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=limit + 1,
+        text=f"Maximum number of form fields {limit} exceeded.",
+    )
+
+
 class _Budget:
-    """Bytes left of ``client_max_size`` for the whole form."""
+    """Bytes left of ``client_max_size`` for the whole form, and fields left of
+    ``client_max_fields``."""
 
-    __slots__ = ("limit", "used")
+    __slots__ = ("fields", "limit", "max_fields", "used")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_fields: int = 0) -> None:
         self.limit = limit
         self.used = 0
+        self.max_fields = max_fields
+        self.fields = 0
+
+    def count_field(self) -> None:
+        self.fields += 1
+        if self.max_fields and self.fields > self.max_fields:
+            raise too_many_fields(self.max_fields)
 
     def spend(self, n: int) -> None:
         self.used += n
@@ -127,6 +146,7 @@ async def _add_parts(
                 name = parse_content_disposition(disposition)[1].get("name", "")
             await _add_parts(form, part, budget, charset, name)
             continue
+        budget.count_field()  # before reading the part: a flood of tiny fields stops early
         name = part.name if part.name is not None else (outer_name or "")
         filename = part.filename
         if filename is not None or outer_name is not None:
@@ -141,7 +161,7 @@ async def _add_parts(
 async def read_multipart_form(request: BaseRequest) -> MultiDict[Any]:
     """Every field of a ``multipart/form-data`` body; 400 when malformed, 413 when too big."""
     form: MultiDict[Any] = MultiDict()
-    budget = _Budget(request.client_max_size)
+    budget = _Budget(request.client_max_size, request.client_max_fields)
     try:
         reader = await request.multipart()
         await _add_parts(form, reader, budget, request.charset or "utf-8")

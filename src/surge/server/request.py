@@ -51,6 +51,9 @@ class BaseRequest(MutableMapping[str, Any]):
     # Whether a Response body may be compressed without the handler asking (the app's
     # ``compress``); a class attribute, so a request costs nothing for it.
     _auto_compress = False
+    # How many fields post() accepts (Application(client_max_fields=...) sets it per request
+    # only when it is not the default).
+    _client_max_fields = 1000
 
     def __init__(
         self,
@@ -62,6 +65,7 @@ class BaseRequest(MutableMapping[str, Any]):
         loop: asyncio.AbstractEventLoop | None = None,
         *,
         client_max_size: int = 1024**2,
+        client_max_fields: int = 1000,
         state: dict[str, Any] | None = None,
         scheme: str | None = None,
         host: str | None = None,
@@ -75,6 +79,8 @@ class BaseRequest(MutableMapping[str, Any]):
             self._task = task
         self._loop = loop
         self._client_max_size = client_max_size
+        if client_max_fields != 1000:
+            self._client_max_fields = client_max_fields
         self._state = state if state is not None else {}
         if scheme is not None:
             self.__dict__["scheme"] = scheme
@@ -93,6 +99,7 @@ class BaseRequest(MutableMapping[str, Any]):
         host: str | None = None,
         remote: str | None = None,
         client_max_size: int | None = None,
+        client_max_fields: int | None = None,
     ) -> BaseRequest:
         """A copy of this request with some properties replaced; the body is shared."""
         old = self._head
@@ -116,6 +123,9 @@ class BaseRequest(MutableMapping[str, Any]):
         )
         new = self._clone_with(head)
         new._client_max_size = client_max_size or self._client_max_size
+        fields = client_max_fields or self._client_max_fields
+        if fields != new._client_max_fields:
+            new._client_max_fields = fields
         new._body = self._body
         if "_auto_compress" in self.__dict__:
             new._auto_compress = self._auto_compress
@@ -192,6 +202,11 @@ class BaseRequest(MutableMapping[str, Any]):
     @property
     def client_max_size(self) -> int:
         return self._client_max_size
+
+    @property
+    def client_max_fields(self) -> int:
+        """How many form fields :meth:`post` accepts (413 past it; 0: no limit)."""
+        return self._client_max_fields
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         transport = self.transport
@@ -549,6 +564,10 @@ class BaseRequest(MutableMapping[str, Any]):
             body = await self.read()
             charset = self.charset or "utf-8"
             pairs = parse_qsl(body.decode(charset), keep_blank_values=True)
+            if self._client_max_fields and len(pairs) > self._client_max_fields:
+                from surge.server.forms import too_many_fields
+
+                raise too_many_fields(self._client_max_fields)
             self._post = MultiDictProxy(MultiDict(pairs))
         elif ctype.startswith("multipart/"):
             from surge.server.forms import read_multipart_form

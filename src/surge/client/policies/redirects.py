@@ -71,7 +71,9 @@ def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRe
     elif not payload.replayable:
         return None
     try:
-        target = URL(location, encoded=not isinstance(location, str) or "%" in location)
+        # requote_redirect_url=False: the Location is sent exactly as the server wrote it.
+        requote = getattr(request.session, "_requote_redirect_url", True)
+        target = URL(location, encoded=not requote or "%" in location)
     except ValueError as exc:
         raise InvalidUrlRedirectClientError(location, str(exc)) from None
     scheme = target.scheme
@@ -88,7 +90,7 @@ def next_request(request: ClientRequest, response: RedirectResponse) -> ClientRe
         auth = None
     headers.popall("Host", None)
     headers.popall("Cookie", None)  # the jar adds the cookies for the new URL
-    nxt = ClientRequest(
+    nxt = type(request)(
         method,
         target,
         headers=headers,

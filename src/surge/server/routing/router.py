@@ -62,6 +62,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._named: dict[str, AbstractResource] = {}
         self._domains: list[Any] = []  # MatchedSubAppResource, tried before the index
         self._index: dict[str, tuple[AbstractResource, ...]] | None = None  # built lazily
+        self._unindexed: set[AbstractResource] = set()  # taken out by unindex_resource()
         self._prefix_depth = 0  # segments in the deepest index key, set with the index
         self._frozen = False
 
@@ -96,9 +97,29 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         """Rebuild the index on the next resolve (a resource's path changed: a new prefix)."""
         self._index = None
 
+    def index_resource(self, resource: AbstractResource) -> None:
+        """Make a registered resource resolvable again under its (possibly new) path."""
+        self._unindexed.discard(resource)
+        self._index = None
+
+    def unindex_resource(self, resource: AbstractResource) -> None:
+        """Stop resolving to ``resource`` (it stays in ``resources()``); aiohttp code calls
+        this before changing a resource's path, then :meth:`index_resource`."""
+        self._unindexed.add(resource)
+        self._index = None
+
+    def post_init(self, app: Any) -> None:
+        """Called with the application that owns the router; this router needs nothing."""
+
+    NAME_SPLIT_RE = _NAME_SPLIT_RE
+    """What separates the parts of a route name (each must be an identifier)."""
+
     def _build_index(self) -> dict[str, tuple[AbstractResource, ...]]:
         buckets: dict[str, list[AbstractResource]] = {}
+        unindexed = self._unindexed
         for resource in self._resources:
+            if unindexed and resource in unindexed:
+                continue
             if not getattr(resource, "_is_domain", False):
                 buckets.setdefault(index_key(resource), []).append(resource)
         self._index = {key: tuple(found) for key, found in buckets.items()}
