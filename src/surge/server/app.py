@@ -442,7 +442,7 @@ class Application(MutableMapping[Any, Any]):
             match_info._apps = self._apps_tuple
             match_info._current_app = self
             match_info._frozen = True
-            request._match_info = match_info
+            request.match_info = match_info
             handler = match_info._route._handler
         else:
             handler = self._bind(request, match_info)
@@ -464,11 +464,11 @@ class Application(MutableMapping[Any, Any]):
             match_info._apps = self._apps_tuple
             match_info._current_app = self
             match_info._frozen = True
-            request._match_info = match_info
+            request.match_info = match_info
             return match_info._route._handler
         match_info.add_app(self)
         match_info.freeze()
-        request._match_info = match_info
+        request.match_info = match_info
         request._prepare_hooks = match_info._prepare_signals
         return self._chain_for(match_info)
 

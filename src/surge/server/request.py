@@ -599,31 +599,28 @@ class Request(BaseRequest):
 
     _auto_compress = True
 
-    _match_info: UrlMappingMatchInfo | None = None
+    #: The path parameters and matched route (``request.match_info['user_id']``); None
+    #: until the request is routed. A plain attribute, set by the router: handlers read it
+    #: often, and an instance attribute reads several times faster than a property.
+    match_info: UrlMappingMatchInfo = None  # type: ignore[assignment]
 
     def _clone_with(self, head: RequestHead) -> BaseRequest:
         new = super()._clone_with(head)
         assert isinstance(new, Request)
-        new._match_info = self._match_info
+        new.match_info = self.match_info
         new._prepare_hooks = self._prepare_hooks
         return new
 
     @property
-    def match_info(self) -> UrlMappingMatchInfo:
-        """The path parameters and matched route (``request.match_info['user_id']``)."""
-        assert self._match_info is not None
-        return self._match_info
-
-    @property
     def app(self) -> Application:
         """The application (or sub-application) that owns the matched route."""
-        assert self._match_info is not None
-        return self._match_info.current_app
+        assert self.match_info is not None
+        return self.match_info.current_app
 
     @property
     def config_dict(self) -> Mapping[Any, Any]:
         """The state of this app and the apps it is mounted in, innermost first."""
         from collections import ChainMap
 
-        assert self._match_info is not None
-        return ChainMap(*(app._state for app in reversed(self._match_info.apps)))
+        assert self.match_info is not None
+        return ChainMap(*(app._state for app in reversed(self.match_info.apps)))

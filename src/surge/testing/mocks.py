@@ -246,7 +246,7 @@ def make_mocked_request(
     info = UrlMappingMatchInfo(dict(match_info or {}), _MockedRoute())
     info.add_app(app if app is not None else Application())
     info.freeze()
-    request._match_info = info
+    request.match_info = info
     request._prepare_hooks = info._prepare_signals
     return request
 

@@ -330,7 +330,9 @@ class PlainResource(Resource):
         route = self._routes.get(method) or self._any_route
         if route is None:
             return None, self._allowed
-        return match_info(None, route), self._allowed
+        info = _new_match_info(UrlMappingMatchInfo)  # match_info(None, route), inlined
+        info._route = route
+        return info, self._allowed
 
     def get_info(self) -> dict[str, Any]:
         return {"path": self._path}
@@ -424,7 +426,10 @@ class DynamicResource(Resource):
         route = self._routes.get(method) or self._any_route
         if route is None:
             return None, self._allowed
-        return match_info(match.groupdict(), route), self._allowed
+        info = _new_match_info(UrlMappingMatchInfo)  # match_info(groups, route), inlined
+        info.update(match.groupdict())
+        info._route = route
+        return info, self._allowed
 
     def _match(self, path: str) -> dict[str, Any] | None:
         match = self._pattern.fullmatch(path)
@@ -463,3 +468,6 @@ class DynamicResource(Resource):
     def __repr__(self) -> str:
         name = f"'{self.name}' " if self.name is not None else ""
         return f"<DynamicResource {name} {self._formatter}>"
+
+
+_new_match_info = dict.__new__
