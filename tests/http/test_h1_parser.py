@@ -369,3 +369,21 @@ def test_less_common_methods_keep_their_names() -> None:
     heads = [h for k, h in sink.events if isinstance(h, RequestHead)]
     assert [h.method for h in heads] == ["PROPFIND", "PROPFIND"]
     assert heads[0].method is heads[1].method
+
+
+def test_one_field_found_alike_in_raw_and_split_heads() -> None:
+    raw = (
+        b"GET / HTTP/1.1\r\nHost: h\r\nACCEPT-Encoding:  gzip, br \t\r\n"
+        b"accept-encoding: zstd\r\nX-Accept-Encoding: no\r\n\r\n"
+    )
+    whole = [h for k, h in parse(raw).events if isinstance(h, RequestHead)][0]
+    split = [
+        h
+        for k, h in parse(*(raw[i : i + 5] for i in range(0, len(raw), 5))).events
+        if isinstance(h, RequestHead)
+    ][0]
+    assert whole._fields is None and split._fields is not None
+    for head in (whole, split):
+        assert head.field(b"accept-encoding") == "gzip, br"
+        assert head.field(b"host") == "h"
+        assert head.field(b"content-encoding") is None

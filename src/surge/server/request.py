@@ -19,7 +19,6 @@ from yarl import URL
 
 from surge.http.conditional import ETag, parse_etag_list
 from surge.http.h1.parser import RequestHead
-from surge.http.headers import raw_header
 from surge.net.multipart import MultipartReader
 from surge.net.streams import StreamReader
 from surge.net.trailers import NO_TRAILERS
@@ -442,7 +441,7 @@ class BaseRequest(MutableMapping[str, Any]):
             return stream  # type: ignore[no-any-return]
         stream = self._payload
         if self._head.has_body:
-            coding = raw_header(self._head.headers, b"content-encoding")
+            coding = self._head.field(b"content-encoding")
             if coding is not None and coding.strip().lower() not in ("", "identity"):
                 stream = self._decoding_stream(coding)
         self.__dict__["_decoded_stream"] = stream

@@ -25,7 +25,6 @@ from surge.http.content.compression import (
     make_compressor,
 )
 from surge.http.h1.writer import status_reason
-from surge.http.headers import raw_header
 from surge.util.jsonfast import dumps as fast_dumps
 
 if TYPE_CHECKING:
@@ -435,7 +434,7 @@ class StreamResponse(MutableMapping[str, Any]):
         force = self._compression_force
         if force is None:
             _add_vary(headers)
-            coding = choose_coding(raw_header(request._head.headers, b"accept-encoding"))
+            coding = choose_coding(request._head.field(b"accept-encoding"))
             if coding is None:
                 return body
         elif force is ContentCoding.identity:
@@ -469,7 +468,7 @@ class StreamResponse(MutableMapping[str, Any]):
         if "Content-Range" in headers:
             return
         _add_vary(headers)
-        coding = choose_coding(raw_header(request._head.headers, b"accept-encoding"))
+        coding = choose_coding(request._head.field(b"accept-encoding"))
         if coding is not None:
             self._compression = True
             self._compression_force = ContentCoding(coding)

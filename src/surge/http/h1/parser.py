@@ -18,6 +18,7 @@ from typing import Protocol
 import httptools
 
 from surge.http.errors import BadRequest, HeadersTooLarge, HttpProtocolError, UriTooLong
+from surge.http.headers import raw_header
 from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
@@ -88,6 +89,19 @@ class RequestHead:
     @headers.setter
     def headers(self, fields: list[tuple[bytes, bytes]]) -> None:
         self._fields = fields
+
+    def field(self, lowered_name: bytes) -> str | None:
+        """The first value of field ``lowered_name`` (given in lower case), latin-1; found
+        in the raw block without splitting the others."""
+        fields = self._fields
+        if fields is not None:
+            return raw_header(fields, lowered_name)
+        raw = self._raw
+        at = raw.lower().find(b"\n" + lowered_name + b":")
+        if at < 0:
+            return None
+        start = at + len(lowered_name) + 2
+        return raw[start : raw.index(b"\r", start)].strip(b" \t").decode("latin-1")
 
     @property
     def has_body(self) -> bool:
