@@ -376,12 +376,12 @@ def test_one_field_found_alike_in_raw_and_split_heads() -> None:
         b"GET / HTTP/1.1\r\nHost: h\r\nACCEPT-Encoding:  gzip, br \t\r\n"
         b"accept-encoding: zstd\r\nX-Accept-Encoding: no\r\n\r\n"
     )
-    whole = [h for k, h in parse(raw).events if isinstance(h, RequestHead)][0]
-    split = [
+    whole = next(h for k, h in parse(raw).events if isinstance(h, RequestHead))
+    split = next(
         h
         for k, h in parse(*(raw[i : i + 5] for i in range(0, len(raw), 5))).events
         if isinstance(h, RequestHead)
-    ][0]
+    )
     assert whole._fields is None and split._fields is not None
     for head in (whole, split):
         assert head.field(b"accept-encoding") == "gzip, br"
