@@ -25,6 +25,7 @@ from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
+from h2.stream import StreamState
 from h2.utilities import HeaderValidationFlags, validate_headers
 from hyperframe.frame import GoAwayFrame
 
@@ -50,6 +51,7 @@ __all__ = ["H2ServerConnection"]
 
 _PREFACE_AND_FRAME_HEAD = len(PREFACE) + 9
 _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated)
+_STREAM_CLOSED = StreamState.CLOSED
 
 
 class _Outbox:
@@ -402,8 +404,17 @@ class H2ServerConnection:
             self._conn.close_connection(error_code)
 
     def release(self, stream_id: int) -> None:
-        """The application is done with a stream: it no longer counts as concurrent."""
+        """The application is done with a stream: it no longer counts as concurrent.
+
+        A stream h2 holds as closed leaves h2's table now, as h2's own periodic prune would
+        do it (how it closed is remembered), rather than in a walk over the whole table.
+        """
         self._active.discard(stream_id)
+        conn = self._conn
+        stream = conn.streams.get(stream_id)
+        if stream is not None and stream.state_machine.state is _STREAM_CLOSED:
+            del conn.streams[stream_id]
+            conn._closed_streams[stream_id] = stream.state_machine.stream_closed_by
 
     def stream_open(self, stream_id: int) -> bool:
         stream = self._conn.streams.get(stream_id)
