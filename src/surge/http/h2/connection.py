@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from typing import cast
 
 import h2.events as ev
 from h2.config import H2Configuration
@@ -52,6 +53,7 @@ __all__ = ["H2ServerConnection"]
 _PREFACE_AND_FRAME_HEAD = len(PREFACE) + 9
 _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated)
 _STREAM_CLOSED = StreamState.CLOSED
+_H2_DATA, _H2_REQUEST, _H2_ENDED = ev.DataReceived, ev.RequestReceived, ev.StreamEnded
 
 
 class _Outbox:
@@ -176,12 +178,16 @@ class H2ServerConnection:
         out: list[H2Event] = []
         writable = False
         for event in h2_events:
-            if isinstance(event, ev.DataReceived):
+            # h2's event classes have no subclasses: the common ones are told by type.
+            kind = type(event)
+            if kind is _H2_DATA:
+                event = cast(ev.DataReceived, event)
                 assert event.stream_id is not None and event.data is not None
                 out.append(
                     RequestData(event.stream_id, event.data, event.flow_controlled_length or 0)
                 )
-            elif isinstance(event, ev.RequestReceived):
+            elif kind is _H2_REQUEST:
+                event = cast(ev.RequestReceived, event)
                 assert event.stream_id is not None and event.headers is not None
                 sid = event.stream_id
                 end = event.stream_ended is not None
@@ -210,8 +216,8 @@ class H2ServerConnection:
                 if not end:
                     self._open_bodies.add(sid)
                 out.append(RequestReceived(sid, head, end, connect_protocol))
-            elif isinstance(event, ev.StreamEnded):
-                sid = event.stream_id or 0
+            elif kind is _H2_ENDED:
+                sid = cast(ev.StreamEnded, event).stream_id or 0
                 if sid in self._open_bodies:
                     self._open_bodies.discard(sid)
                     out.append(RequestEnded(sid))

@@ -686,6 +686,20 @@ class H2ServerProtocol(asyncio.Protocol):
     def _finish_stream(self, stream: H2Stream) -> None:
         stream.handler_done = True
         stream.task = None
+        if (
+            stream._eof_sent
+            and stream.payload is EMPTY_PAYLOAD
+            and not stream.closed
+            and self.transport is not None
+        ):
+            # The usual end: the whole response is queued (and its flush due), no body came.
+            core = self._core
+            if not core.buffered(stream.stream_id):
+                self._streams.pop(stream.stream_id, None)
+                core.release(stream.stream_id)
+            if self._goaway_sent:
+                self._maybe_close()
+            return
         if stream.closed or self.transport is None:
             self._drop(stream)
             self._maybe_close()
