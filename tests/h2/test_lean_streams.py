@@ -97,3 +97,18 @@ def test_a_stream_still_open_stays_in_h2s_table() -> None:
     server.send_response(sid, [(b":status", b"200")], None)  # a streamed body, not ended
     server.release(sid)
     assert server._conn.streams[sid].state_machine.state is StreamState.HALF_CLOSED_REMOTE
+
+
+def test_closed_streams_remembered_within_h2s_bound() -> None:
+    client, server = pair()
+    closed = server._conn._closed_streams
+    closed._size_limit = 2  # type: ignore[attr-defined]
+    sids = []
+    for _ in range(4):
+        sid = client.get_next_available_stream_id()
+        client.send_headers(sid, GET, end_stream=True)
+        server.receive_data(client.data_to_send(), 0.0)
+        server.send_response(sid, [(b":status", b"204")], b"")
+        server.release(sid)
+        sids.append(sid)
+    assert list(closed) == sids[-2:]  # the oldest forgotten first, as h2 does

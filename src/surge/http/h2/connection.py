@@ -16,7 +16,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from typing import cast
 
@@ -27,7 +27,7 @@ from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
 from h2.stream import StreamState
-from h2.utilities import HeaderValidationFlags, validate_headers
+from h2.utilities import HeaderValidationFlags, SizeLimitDict, validate_headers
 from hyperframe.frame import GoAwayFrame
 
 from surge.http.h1.parser import RequestHead
@@ -53,6 +53,7 @@ __all__ = ["H2ServerConnection"]
 _PREFACE_AND_FRAME_HEAD = len(PREFACE) + 9
 _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated)
 _STREAM_CLOSED = StreamState.CLOSED
+_ordered_set = OrderedDict.__setitem__
 _H2_DATA, _H2_REQUEST, _H2_ENDED = ev.DataReceived, ev.RequestReceived, ev.StreamEnded
 
 
@@ -424,7 +425,15 @@ class H2ServerConnection:
         stream = conn.streams.get(stream_id)
         if stream is not None and stream.state_machine.state is _STREAM_CLOSED:
             del conn.streams[stream_id]
-            conn._closed_streams[stream_id] = stream.state_machine.stream_closed_by
+            closed = conn._closed_streams
+            if type(closed) is SizeLimitDict:
+                # Its own __setitem__ and bound check, minus two Python calls.
+                _ordered_set(closed, stream_id, stream.state_machine.stream_closed_by)
+                limit = closed._size_limit
+                if limit is not None and len(closed) > limit:
+                    closed.popitem(last=False)
+            else:
+                closed[stream_id] = stream.state_machine.stream_closed_by
 
     def stream_open(self, stream_id: int) -> bool:
         stream = self._conn.streams.get(stream_id)
