@@ -16,8 +16,9 @@ Invariants:
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
+from typing import cast
 
 import h2.events as ev
 from h2.config import H2Configuration
@@ -25,7 +26,8 @@ from h2.connection import ConnectionState
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
-from h2.utilities import HeaderValidationFlags, validate_headers
+from h2.stream import StreamState
+from h2.utilities import HeaderValidationFlags, SizeLimitDict, validate_headers
 from hyperframe.frame import GoAwayFrame
 
 from surge.http.h1.parser import RequestHead
@@ -50,6 +52,9 @@ __all__ = ["H2ServerConnection"]
 
 _PREFACE_AND_FRAME_HEAD = len(PREFACE) + 9
 _CONTROL_EVENTS = (ev.PingReceived, ev.RemoteSettingsChanged, ev.PriorityUpdated)
+_STREAM_CLOSED = StreamState.CLOSED
+_ordered_set = OrderedDict.__setitem__
+_H2_DATA, _H2_REQUEST, _H2_ENDED = ev.DataReceived, ev.RequestReceived, ev.StreamEnded
 
 
 class _Outbox:
@@ -78,7 +83,7 @@ class H2ServerConnection:
                 validate_outbound_headers=False,
                 normalize_outbound_headers=False,
                 # Inbound headers are validated by h2's own validator in _translate, once
-                # per distinct header list (see _valid_request_headers).
+                # per distinct header list (see _head_parts).
                 validate_inbound_headers=False,
             )
         )
@@ -100,7 +105,7 @@ class H2ServerConnection:
         self._preface_check: bytes | None = b""
         self._goaway_last: int | None = None  # set once a graceful GOAWAY is out
         self._extra_out = b""
-        self._valid_heads: set[tuple[tuple[bytes, bytes], ...]] = set()
+        self._heads: dict[tuple[tuple[bytes, bytes], ...], _HeadParts] = {}
 
     # set-up ----------------------------------------------------------------------------------
 
@@ -174,19 +179,24 @@ class H2ServerConnection:
         out: list[H2Event] = []
         writable = False
         for event in h2_events:
-            if isinstance(event, ev.DataReceived):
+            # h2's event classes have no subclasses: the common ones are told by type.
+            kind = type(event)
+            if kind is _H2_DATA:
+                event = cast(ev.DataReceived, event)
                 assert event.stream_id is not None and event.data is not None
                 out.append(
                     RequestData(event.stream_id, event.data, event.flow_controlled_length or 0)
                 )
-            elif isinstance(event, ev.RequestReceived):
+            elif kind is _H2_REQUEST:
+                event = cast(ev.RequestReceived, event)
                 assert event.stream_id is not None and event.headers is not None
                 sid = event.stream_id
                 end = event.stream_ended is not None
-                if not self._valid_request_headers(event.headers):
+                parts = self._head_parts(event.headers)
+                if parts is None:
                     self.reset(sid, ErrorCodes.PROTOCOL_ERROR)  # malformed: a stream error
                     continue
-                head = request_head(event.headers, end)
+                head = _build_head(parts, end)
                 connect_protocol = None
                 if head is not None and head.method == "CONNECT":
                     head, connect_protocol = _extended_connect(head, event.headers)
@@ -207,8 +217,8 @@ class H2ServerConnection:
                 if not end:
                     self._open_bodies.add(sid)
                 out.append(RequestReceived(sid, head, end, connect_protocol))
-            elif isinstance(event, ev.StreamEnded):
-                sid = event.stream_id or 0
+            elif kind is _H2_ENDED:
+                sid = cast(ev.StreamEnded, event).stream_id or 0
                 if sid in self._open_bodies:
                     self._open_bodies.discard(sid)
                     out.append(RequestEnded(sid))
@@ -245,21 +255,24 @@ class H2ServerConnection:
                     out.append(StreamWritable(sid))
         return out
 
-    def _valid_request_headers(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        """h2's validation of a request header list (RFC 9113 section 8.2 and 8.3); a list
-        that passed once on this connection is not checked again (a peer repeating a request
+    def _head_parts(self, headers: list[tuple[bytes, bytes]]) -> _HeadParts | None:
+        """A request header list validated by h2's validator (RFC 9113 section 8.2 and 8.3)
+        and taken apart for a RequestHead; None when h2 finds it malformed. A list seen once
+        on this connection is neither checked nor parsed again (a peer repeating a request
         sends the same list, which the memoised HPACK decoder hands back)."""
         key = tuple(headers)
-        seen = self._valid_heads
-        if key in seen:
-            return True
+        seen = self._heads
+        parts = seen.get(key)
+        if parts is not None:
+            return parts
         if not _valid(key, _REQUEST_FLAGS):
-            return False
+            return None
+        parts = _head_parts(key)
         if len(key) <= _MAX_VALID_FIELDS:  # bounded: a few short lists per connection
             if len(seen) >= _MAX_VALID_HEADS:
                 seen.clear()
-            seen.add(key)
-        return True
+            seen[key] = parts
+        return parts
 
     def _calm_down(self, out: list[H2Event]) -> list[H2Event]:
         self.close(ErrorCodes.ENHANCE_YOUR_CALM)
@@ -402,8 +415,25 @@ class H2ServerConnection:
             self._conn.close_connection(error_code)
 
     def release(self, stream_id: int) -> None:
-        """The application is done with a stream: it no longer counts as concurrent."""
+        """The application is done with a stream: it no longer counts as concurrent.
+
+        A stream h2 holds as closed leaves h2's table now, as h2's own periodic prune would
+        do it (how it closed is remembered), rather than in a walk over the whole table.
+        """
         self._active.discard(stream_id)
+        conn = self._conn
+        stream = conn.streams.get(stream_id)
+        if stream is not None and stream.state_machine.state is _STREAM_CLOSED:
+            del conn.streams[stream_id]
+            closed = conn._closed_streams
+            if type(closed) is SizeLimitDict:
+                # Its own __setitem__ and bound check, minus two Python calls.
+                _ordered_set(closed, stream_id, stream.state_machine.stream_closed_by)
+                limit = closed._size_limit
+                if limit is not None and len(closed) > limit:
+                    closed.popitem(last=False)
+            else:
+                closed[stream_id] = stream.state_machine.stream_closed_by
 
     def stream_open(self, stream_id: int) -> bool:
         stream = self._conn.streams.get(stream_id)
@@ -447,11 +477,14 @@ def _extended_connect(
     return head, None
 
 
-def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:
-    """A :class:`RequestHead` (version 2.0) from a decoded header list; None when invalid.
+# What a request's header list says, apart from whether the stream ends with it: method,
+# target, header fields (``:authority`` as Host when there is none), Content-Length, Expect.
+# ``_BAD`` for a list h2 accepts but a request cannot be made of.
+_HeadParts = tuple[str, str, tuple[tuple[bytes, bytes], ...], int | None, bool]
+_BAD: _HeadParts = ("", "", (), None, False)
 
-    ``:authority`` becomes the Host header when the request has none.
-    """
+
+def _head_parts(headers: Iterable[tuple[bytes, bytes]]) -> _HeadParts:
     method = path = authority = None
     fields: list[tuple[bytes, bytes]] = []
     has_host = False
@@ -467,29 +500,36 @@ def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> Re
                 authority = value
             continue
         if name in _CONNECTION_HEADERS:
-            return None
+            return _BAD
         fields.append((name, value))
         if name == b"host":
             has_host = True
         elif name == b"content-length":
             if not value.isdigit() or content_length is not None:
-                return None
+                return _BAD
             content_length = int(value)
         elif name == b"expect":
             expect = True
     if method is None:
-        return None
+        return _BAD
     if authority is not None and not has_host:
         fields.insert(0, (b"host", authority))
     if path is None:
         if method != b"CONNECT" or authority is None:
-            return None
+            return _BAD
         path = authority
+    return (method.decode("ascii"), path.decode("latin-1"), tuple(fields), content_length, expect)
+
+
+def _build_head(parts: _HeadParts, end_stream: bool) -> RequestHead | None:
+    if parts is _BAD:
+        return None
+    method, target, fields, content_length, expect = parts
     head = RequestHead(
-        method.decode("ascii"),
-        path.decode("latin-1"),
+        method,
+        target,
         HttpVersion20,
-        fields,
+        list(fields),
         True,
         False,
         not end_stream and content_length is None,
@@ -497,3 +537,11 @@ def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> Re
     )
     head.expect = expect
     return head
+
+
+def request_head(headers: Iterable[tuple[bytes, bytes]], end_stream: bool) -> RequestHead | None:
+    """A :class:`RequestHead` (version 2.0) from a decoded header list; None when invalid.
+
+    ``:authority`` becomes the Host header when the request has none.
+    """
+    return _build_head(_head_parts(headers), end_stream)

@@ -8,7 +8,8 @@ the server's CPU. The common case is narrow and well defined, so it is handled h
 In (``receive``): a HEADERS frame with END_HEADERS and END_STREAM, no padding or priority, that
 opens a new client stream (a GET-like request) on an open connection whose frame buffer is
 empty. Its block is decoded by the connection's own HPACK decoder (same limits, same errors),
-the stream is created by h2 (``_begin_new_stream``: id checks, windows) and put in
+the stream is created as h2's ``_begin_new_stream`` does it for this case (the id checks are
+made before: odd, above the highest inbound id; windows from the current settings) and put in
 half-closed (remote) as h2's state machine would; it yields the same h2 events h2 would
 (RequestReceived with its StreamEnded). Every other frame, and everything while a frame or a
 header block is incomplete, goes to h2 in order.
@@ -35,13 +36,12 @@ from struct import Struct
 
 import h2.events as ev
 from h2.connection import (
-    AllowedStreamIDs,
-    ConnectionInputs,
     ConnectionState,
     H2Connection,
     _decode_headers,
 )
-from h2.stream import StreamClosedBy, StreamState
+from h2.settings import SettingCodes
+from h2.stream import H2Stream, StreamClosedBy, StreamState
 from h2.utilities import HeaderValidationFlags, normalize_inbound_headers
 
 __all__ = ["receive", "send_response"]
@@ -54,8 +54,7 @@ _HALF_CLOSED_REMOTE = StreamState.HALF_CLOSED_REMOTE
 _CLOSED = StreamState.CLOSED
 _SENT_END = StreamClosedBy.SEND_END_STREAM
 _RECV_END = StreamClosedBy.RECV_END_STREAM
-_ODD = AllowedStreamIDs.ODD
-_RECV_HEADERS = ConnectionInputs.RECV_HEADERS
+_INITIAL_WINDOW = SettingCodes.INITIAL_WINDOW_SIZE
 _REQUEST = HeaderValidationFlags(False, False, False, False)
 # HEADERS flags: END_STREAM and END_HEADERS set, PADDED and PRIORITY clear.
 _FLAGS_MASK, _FLAGS_LEAN = 0x01 | 0x04 | 0x08 | 0x20, 0x01 | 0x04
@@ -98,9 +97,19 @@ def _request(conn: H2Connection, stream_id: int, block: bytes) -> list[ev.Event]
     """A complete request head on a new stream, as h2's ``_receive_headers_frame`` does it."""
     decoded = _decode_headers(conn.decoder, block)  # h2's errors: ProtocolError and kin
     headers = decoded if isinstance(decoded, list) else list(decoded)
-    conn.state_machine.process_input(_RECV_HEADERS)
+    # RECV_HEADERS leaves an open server connection open: no state machine step needed.
     conn.open_inbound_streams  # noqa: B018 (LeanH2Connection prunes closed streams here)
-    stream = conn._begin_new_stream(stream_id, _ODD)
+    # h2's _begin_new_stream, its checks already made by the caller (odd id, above the highest
+    # inbound one); the windows come from the settings in force now, as there.
+    stream = H2Stream(
+        stream_id,
+        conn.config,
+        conn.local_settings[_INITIAL_WINDOW],
+        conn.remote_settings[_INITIAL_WINDOW],
+    )
+    stream.max_outbound_frame_size = conn.max_outbound_frame_size
+    conn.streams[stream_id] = stream
+    conn.highest_inbound_stream_id = stream_id
     machine = stream.state_machine
     # IDLE -RECV_HEADERS-> OPEN -RECV_END_STREAM-> HALF_CLOSED_REMOTE (request_received and
     # stream_ended in h2's table).

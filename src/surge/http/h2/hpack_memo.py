@@ -31,6 +31,7 @@ __all__ = ["MemoDecoder", "MemoEncoder"]
 _MAX_ENTRIES = 16
 _MAX_BLOCK = 512
 _MAX_FIELDS = 64
+_PLAIN = frozenset({tuple})  # the field kinds a memoised list may hold
 
 
 def _table_state(table: HeaderTable) -> tuple[int, int, object]:
@@ -131,7 +132,7 @@ class MemoEncoder:
         fields = tuple(headers)
         # hpack's HeaderTuple kinds (never-indexed fields) compare equal to plain tuples: lists
         # holding them are neither looked up nor memoised, but still watched for table changes.
-        key = fields if huffman and all(type(field) is tuple for field in fields) else None
+        key = fields if huffman and _PLAIN.issuperset(map(type, fields)) else None
         memo = self._memo
         if key is not None:
             hit = memo.get(key)

@@ -20,8 +20,7 @@ import asyncio
 import contextvars
 from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
-from collections.abc import Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from surge.http.errors import HttpProtocolError, PipelineOverflow
 from surge.http.h1.parser import H1RequestParser, RequestHead
@@ -31,6 +30,8 @@ from surge.http.h1.writer import (
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.server.dates import http_date_now
 from surge.server.protocol.h1_writer import DISCARD_LIMIT, H1ResponseWriter
+from surge.server.protocol.handoff import NOT_STARTED as _NOT_STARTED
+from surge.server.protocol.handoff import Resume as _Resume
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -53,47 +54,6 @@ class _DeadParser:
 
 
 _DEAD_PARSER = _DeadParser()
-
-
-class _Resume:
-    """Runs a request's handler coroutine inside the serving task, each step in the request's
-    own context. ``awaited`` is what the coroutine yielded when it was started elsewhere
-    (eagerly, in ``data_received``); ``_NOT_STARTED`` when it starts here."""
-
-    __slots__ = ("_awaited", "_context", "_coro")
-
-    def __init__(
-        self, coro: Coroutine[Any, Any, None], awaited: Any, context: contextvars.Context
-    ) -> None:
-        self._coro = coro
-        self._awaited = awaited
-        self._context = context
-
-    def __await__(self) -> Generator[Any, None, None]:
-        coro = self._coro
-        run = self._context.run
-        awaited = self._awaited
-        if awaited is _NOT_STARTED:
-            try:
-                awaited = run(coro.send, None)
-            except StopIteration:
-                return
-        while True:
-            try:
-                yield awaited
-            except BaseException as exc:  # cancellation reaches the handler where it waits
-                try:
-                    awaited = run(coro.throw, exc)
-                except StopIteration:
-                    return
-            else:
-                try:
-                    awaited = run(coro.send, None)
-                except StopIteration:
-                    return
-
-
-_NOT_STARTED = object()
 
 
 class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
@@ -414,7 +374,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
         except asyncio.CancelledError:
             handoff, self._handoff = self._handoff, None
             if handoff is not None:
-                handoff._coro.close()  # its finally blocks run now
+                handoff.close()  # its finally blocks run now
         finally:
             self._serve_task = None
 

@@ -1,9 +1,14 @@
 """HTTP/2 server connection: many concurrent request streams on one transport.
 
 Invariants:
-- Each stream is one request; its handler runs in its own task through ``Server.respond``,
-  with an :class:`H2Stream` as the request's protocol and writer (the same interface as the
-  HTTP/1.1 protocol's, so every response type works unchanged).
+- Each stream is one request, handled through ``Server.respond`` with an :class:`H2Stream` as
+  the request's protocol and writer (the same interface as the HTTP/1.1 protocol's, so every
+  response type works unchanged), in its own copy of the connection's context.
+- A handler starts in ``data_received`` under the name of an idle serving task of the
+  connection (``asyncio.current_task()``); one that finishes without waiting costs no task
+  and no loop iteration. One that waits is handed to that task, which leaves the idle pool
+  until the handler is done: each waiting handler has a task of its own, as if it had been
+  started with ``create_task``, so cancelling it (a timeout, a reset) reaches only it.
 - A request body is acknowledged (WINDOW_UPDATE) as the handler consumes it: when its
   StreamReader pauses, acknowledgements stop, so a slow handler back-pressures its peer.
 - ``write`` sends what the peer's window allows at once and buffers the rest; the returned
@@ -17,6 +22,8 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from asyncio.tasks import _enter_task, _leave_task
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +46,7 @@ from surge.http.version import HttpVersion20
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.net.trailers import TrailerStreamReader, decode_fields
 from surge.server.protocol.h2_websocket import H2WebSocketTransport, server_handshake
+from surge.server.protocol.handoff import Resume
 from surge.server.protocol.writer import ResponseWriter
 
 if TYPE_CHECKING:
@@ -71,6 +79,8 @@ def _field_name(name: str) -> bytes:
 
 # A writer waits while more than this is buffered for its stream.
 _HIGH_WATER = 2**16
+# Idle serving tasks kept per connection (tasks freed by waiting handlers come back to it).
+_IDLE_MAX = 16
 
 
 class _Ready:
@@ -82,6 +92,19 @@ class _Ready:
 
 
 READY = _Ready()
+_DONE: Any = object()  # a handler started eagerly finished without waiting
+
+
+class _FirstStep:
+    """A bare yield: where a serving task's coroutine is left when primed (see _spawn)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield
+
+
+_FIRST_STEP = _FirstStep()
 
 
 class _StreamTransport:
@@ -401,6 +424,25 @@ class H2Stream(ResponseWriter):
         self._wake(ConnectionResetError(reason))
 
 
+class _Worker:
+    """A serving task of one connection, and the handler handed to it (see the module doc)."""
+
+    __slots__ = ("job", "stream", "task", "waiter")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.waiter: asyncio.Future[None] | None = None  # set while idle
+        self.job: Resume | None = None
+        self.stream: H2Stream | None = None
+
+
+def _leave_pool(idle: list[_Worker], worker: _Worker) -> None:
+    if idle and idle[-1] is worker:
+        idle.pop()
+    elif worker in idle:
+        idle.remove(worker)
+
+
 class H2ServerProtocol(asyncio.Protocol):
     """The asyncio protocol of one HTTP/2 connection (after the preface or an h2c upgrade)."""
 
@@ -420,6 +462,9 @@ class H2ServerProtocol(asyncio.Protocol):
         self._lingering = False
         self._flush_pending = False
         self._unflushed = 0
+        # The context each stream's own copy is made from, and the idle serving tasks.
+        self._context = contextvars.copy_context()
+        self._idle: list[_Worker] = []
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
@@ -443,6 +488,10 @@ class H2ServerProtocol(asyncio.Protocol):
             if self._server.handler_cancellation and stream.task is not None:
                 stream.task.cancel()
         self._streams.clear()
+        idle, self._idle = self._idle, []
+        for worker in idle:
+            assert worker.task is not None
+            worker.task.cancel()
 
     def pause_writing(self) -> None:
         self._paused_writing = True
@@ -465,6 +514,8 @@ class H2ServerProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         now = self._loop.time()
         self._last_activity = now
+        # What handlers started here send leaves in the _write_out at the end, not later.
+        self._flush_pending = True
         started: list[H2Stream] = []
         for event in self._core.receive_data(data, now):
             if type(event) is RequestData:
@@ -503,7 +554,7 @@ class H2ServerProtocol(asyncio.Protocol):
                 return
         for stream in started:
             if not stream.closed:  # opened and reset in one read: never start its handler
-                stream.task = self._loop.create_task(self._serve_stream(stream))
+                self._start(stream)
         self._write_out()
 
     # streams ---------------------------------------------------------------------------------
@@ -533,6 +584,95 @@ class H2ServerProtocol(asyncio.Protocol):
         self._streams[1] = stream
         return stream
 
+    def _start(self, stream: H2Stream) -> None:
+        """Run the stream's handler here, under an idle serving task's name, until it
+        finishes or waits; a waiting handler is handed to that task."""
+        loop = self._loop
+        idle = self._idle
+        worker = idle[-1] if idle else self._spawn()
+        task = worker.task
+        assert task is not None and stream.request is not None
+        try:
+            _enter_task(loop, task)
+        except RuntimeError:  # called from inside a running task: no eager start
+            stream.task = loop.create_task(self._serve_stream(stream))
+            return
+        context = self._context.copy()  # each stream's own, as a task per stream would have
+        coro = self._server.respond(stream.request)
+        try:
+            awaited = context.run(coro.send, None)
+        except (StopIteration, asyncio.CancelledError):
+            awaited = _DONE
+        except Exception as exc:
+            awaited = _DONE
+            self._report(exc)
+        finally:
+            _leave_task(loop, task)
+        if awaited is _DONE:  # finished without waiting
+            if task.cancelling():  # it cancelled its task: that one leaves the pool
+                _leave_pool(idle, worker)
+            self._finish_stream(stream)
+            return
+        _leave_pool(idle, worker)
+        worker.job = Resume(coro, awaited, context)
+        worker.stream = stream
+        stream.task = task
+        waiter = worker.waiter
+        if waiter is not None and not waiter.done():  # (cancelled: the job gets it)
+            waiter.set_result(None)
+
+    def _spawn(self) -> _Worker:
+        """One more idle serving task. Its coroutine is started here, up to a bare yield, so
+        that a cancellation before the task's first step still lands inside it."""
+        worker = _Worker()
+        coro = self._work(worker)
+        coro.send(None)
+        worker.task = self._loop.create_task(coro, context=self._context)
+        self._idle.append(worker)
+        return worker
+
+    async def _work(self, worker: _Worker) -> None:
+        """An idle serving task: finishes the handlers _start hands over, one at a time, and
+        is idle in between; it ends when cancelled while idle or after a cancelled job."""
+        idle = self._idle
+        waiting: Any = _FIRST_STEP
+        while True:
+            try:
+                await waiting
+            except asyncio.CancelledError as exc:
+                job = worker.job
+                if job is None:
+                    if worker in idle:
+                        idle.remove(worker)
+                    return
+                job.throw(exc)  # the handler cancelled its task, then waited
+            finally:
+                worker.waiter = None
+            job = worker.job
+            if job is not None:
+                stream = worker.stream
+                assert stream is not None
+                worker.job = worker.stream = None
+                try:
+                    await job
+                except asyncio.CancelledError:
+                    pass
+                except Exception as exc:
+                    self._report(exc)
+                finally:
+                    self._finish_stream(stream)
+                task = worker.task
+                assert task is not None
+                if task.cancelling() or self.transport is None or len(idle) >= _IDLE_MAX:
+                    return
+                idle.append(worker)
+            waiting = worker.waiter = self._loop.create_future()
+
+    def _report(self, exc: Exception) -> None:
+        self._loop.call_exception_handler(
+            {"message": "Unhandled exception in an HTTP/2 stream", "exception": exc}
+        )
+
     async def _serve_stream(self, stream: H2Stream) -> None:
         request = stream.request
         assert request is not None
@@ -546,6 +686,20 @@ class H2ServerProtocol(asyncio.Protocol):
     def _finish_stream(self, stream: H2Stream) -> None:
         stream.handler_done = True
         stream.task = None
+        if (
+            stream._eof_sent
+            and stream.payload is EMPTY_PAYLOAD
+            and not stream.closed
+            and self.transport is not None
+        ):
+            # The usual end: the whole response is queued (and its flush due), no body came.
+            core = self._core
+            if not core.buffered(stream.stream_id):
+                self._streams.pop(stream.stream_id, None)
+                core.release(stream.stream_id)
+            if self._goaway_sent:
+                self._maybe_close()
+            return
         if stream.closed or self.transport is None:
             self._drop(stream)
             self._maybe_close()

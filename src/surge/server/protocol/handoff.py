@@ -1,0 +1,73 @@
+"""Handing a handler coroutine started outside a task over to a long-lived serving task.
+
+The protocols start a request's handler synchronously in ``data_received``, under the name
+(``asyncio.current_task()``) of an idle serving task; a handler that finishes without waiting
+costs no task and no loop iteration. One that waits is handed to that task as a
+:class:`Resume`, which the task awaits: the handler goes on where it waits, in the same task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Generator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import contextvars
+
+__all__ = ["NOT_STARTED", "Resume"]
+
+NOT_STARTED: Any = object()
+
+
+class Resume:
+    """Runs a request's handler coroutine inside the awaiting task, each step in the request's
+    own context. ``awaited`` is what the coroutine yielded when it was started elsewhere
+    (eagerly, in ``data_received``); ``NOT_STARTED`` when it starts here."""
+
+    __slots__ = ("_awaited", "_context", "_coro", "_throw")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, None], awaited: Any, context: contextvars.Context
+    ) -> None:
+        self._coro = coro
+        self._awaited = awaited
+        self._context = context
+        self._throw: BaseException | None = None
+
+    def throw(self, exc: BaseException) -> None:
+        """Deliver ``exc`` where the coroutine waits before anything else: a cancellation
+        that reached the task before it took the coroutine over."""
+        self._throw = exc
+
+    def close(self) -> None:
+        self._coro.close()  # its finally blocks run now
+
+    def __await__(self) -> Generator[Any, None, None]:
+        coro = self._coro
+        run = self._context.run
+        awaited = self._awaited
+        if awaited is NOT_STARTED:
+            try:
+                awaited = run(coro.send, None)
+            except StopIteration:
+                return
+        exc: BaseException | None = self._throw
+        if exc is not None:
+            self._throw = None
+            try:
+                awaited = run(coro.throw, exc)
+            except StopIteration:
+                return
+        while True:
+            try:
+                yield awaited
+            except BaseException as exc:  # cancellation reaches the handler where it waits
+                try:
+                    awaited = run(coro.throw, exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    awaited = run(coro.send, None)
+                except StopIteration:
+                    return
