@@ -235,7 +235,12 @@ async def send_request(
     if traces:
         resp._traces = traces
     if rhead.set_cookie:
-        jar.update_cookies(resp.cookies, resp.url)
+        # Raw values, so cookies of one name but different paths or domains all arrive.
+        from_headers = getattr(jar, "update_cookies_from_headers", None)
+        if from_headers is not None:
+            from_headers(resp.headers.getall("Set-Cookie", ()), resp.url)
+        else:  # a duck-typed jar of aiohttp < 3.12's interface
+            jar.update_cookies(resp.cookies, resp.url)
     return resp
 
 
