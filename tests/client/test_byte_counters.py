@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 import surge
-from tests.client.servers import raw_server, read_head, read_request, reply
+from tests.client.servers import Handler, raw_server, read_head, read_request, reply
 
 _PLAIN = b"hello world " * 500
 _GZIPPED = gzip.compress(_PLAIN)
 
 
-def _serve(body: bytes, *, gzip_body: bool, chunked: bool) -> object:
+def _serve(body: bytes, *, gzip_body: bool, chunked: bool) -> Handler:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         head = b"HTTP/1.1 200 OK\r\n"
@@ -37,7 +37,7 @@ def _serve(body: bytes, *, gzip_body: bool, chunked: bool) -> object:
 
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_gzip_response_counts_raw_and_decoded_bytes(chunked: bool) -> None:
-    async with raw_server(_serve(_GZIPPED, gzip_body=True, chunked=chunked)) as srv:  # type: ignore[arg-type]
+    async with raw_server(_serve(_GZIPPED, gzip_body=True, chunked=chunked)) as srv:
         async with surge.ClientSession() as s, s.get(srv.url) as r:
             assert await r.read() == _PLAIN
             content = r.content
@@ -52,11 +52,11 @@ async def test_gzip_response_counts_raw_and_decoded_bytes(chunked: bool) -> None
 
 
 async def test_identity_response_raw_bytes_are_its_bytes() -> None:
-    async with raw_server(_serve(b"hello", gzip_body=False, chunked=False)) as srv:  # type: ignore[arg-type]
-        async with surge.ClientSession() as s, s.get(srv.url) as r:
-            assert await r.read() == b"hello"
-            assert r.content.total_compressed_bytes is None
-            assert r.content.total_raw_bytes == 5
+    handler = _serve(b"hello", gzip_body=False, chunked=False)
+    async with raw_server(handler) as srv, surge.ClientSession() as s, s.get(srv.url) as r:
+        assert await r.read() == b"hello"
+        assert r.content.total_compressed_bytes is None
+        assert r.content.total_raw_bytes == 5
 
 
 async def test_gzip_request_body_counts_on_the_server() -> None:
@@ -79,7 +79,7 @@ async def test_gzip_request_body_counts_on_the_server() -> None:
         assert r.json() == [len(_PLAIN), len(_GZIPPED), len(_GZIPPED)]
 
 
-def _upload_server(received: list[tuple[bytes, bytes]]) -> object:
+def _upload_server(received: list[tuple[bytes, bytes]]) -> Handler:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             head = await read_head(reader)
@@ -111,23 +111,22 @@ async def test_output_size_and_upload_complete_after_a_post() -> None:
         for part in (b"a" * 1000, b"b" * 3000):
             yield part
 
-    async with raw_server(_upload_server(received)) as srv:  # type: ignore[arg-type]
-        async with surge.ClientSession() as s:
-            for data in (b"x" * 1234, chunks()):
-                async with s.post(srv.url + "/up", data=data) as r:
-                    assert await r.read() == b"ok"
-                    with pytest.warns(DeprecationWarning, match="UploadTracker"):
-                        size = r.output_size
-                    with pytest.warns(DeprecationWarning, match="UploadTracker"):
-                        done = r.upload_complete
-                    head, body = received[-1]
-                    assert size == len(head) + len(body)  # every byte the server read
-                    assert done.done()
-                    assert await done is None
-            async with s.get(srv.url + "/g") as r:
-                await r.read()
-                with pytest.warns(DeprecationWarning):
-                    assert r.output_size == len(received[-1][0])
+    async with raw_server(_upload_server(received)) as srv, surge.ClientSession() as s:
+        for data in (b"x" * 1234, chunks()):
+            async with s.post(srv.url + "/up", data=data) as r:
+                assert await r.read() == b"ok"
+                with pytest.warns(DeprecationWarning, match="UploadTracker"):
+                    size = r.output_size
+                with pytest.warns(DeprecationWarning, match="UploadTracker"):
+                    done = r.upload_complete
+                head, body = received[-1]
+                assert size == len(head) + len(body)  # every byte the server read
+                assert done.done()
+                assert await done is None
+        async with s.get(srv.url + "/g") as r:
+            await r.read()
+            with pytest.warns(DeprecationWarning):
+                assert r.output_size == len(received[-1][0])
     assert received[0][1] == b"x" * 1234
     assert b"a" * 1000 in received[1][1] and b"b" * 3000 in received[1][1]
 
@@ -139,16 +138,16 @@ async def test_upload_complete_fails_when_the_body_was_refused() -> None:
         writer.write(reply(417, b"no"))  # a final answer instead of 100 Continue
         await writer.drain()
 
-    async with raw_server(handler) as srv:
-        async with (
-            surge.ClientSession() as s,
-            s.post(srv.url, data=b"z" * 5000, expect100=True) as r,
-        ):
-            assert r.status == 417
-            with pytest.warns(DeprecationWarning):
-                done = r.upload_complete
-            with pytest.warns(DeprecationWarning):
-                assert r.output_size < 5000  # the head only
-            assert done.done()
-            with pytest.raises(surge.ClientConnectionError):
-                await done
+    async with (
+        raw_server(handler) as srv,
+        surge.ClientSession() as s,
+        s.post(srv.url, data=b"z" * 5000, expect100=True) as r,
+    ):
+        assert r.status == 417
+        with pytest.warns(DeprecationWarning):
+            done = r.upload_complete
+        with pytest.warns(DeprecationWarning):
+            assert r.output_size < 5000  # the head only
+        assert done.done()
+        with pytest.raises(surge.ClientConnectionError):
+            await done

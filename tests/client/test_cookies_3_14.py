@@ -144,7 +144,7 @@ async def test_date_regexes_and_max_time() -> None:
     assert jar.DATE_MONTH_RE.match("JUN")
     assert jar.DATE_YEAR_RE.match("2021")
     assert not jar.DATE_DAY_OF_MONTH_RE.match("x")
-    assert jar.MAX_TIME == calendar.timegm((9999, 12, 31, 23, 59, 59, 0, 0, 0))
+    assert calendar.timegm((9999, 12, 31, 23, 59, 59, 0, 0, 0)) == jar.MAX_TIME
     assert jar.SUB_MAX_TIME == jar.MAX_TIME - 1
     # An expiry past year 9999 is clamped, not an error, and the cookie lives.
     jar.update_cookies_from_headers(
