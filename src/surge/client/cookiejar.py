@@ -12,17 +12,22 @@ import ipaddress
 import pickle
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from yarl import URL
 
+from surge.http.cookies import parse_set_cookie_headers
+
 __all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar"]
 
-_MAX_TIME = 2**53
+# 9999-12-31T23:59:59Z: later expiry dates are clamped to it (and it stands for "never").
+_MAX_TIME = 253402300799
 _NO_URL = URL()
+_NO_COOKIES: Mapping[tuple[str, str], SimpleCookie] = MappingProxyType({})
 
 
 def _is_ip(host: str | None) -> bool:
@@ -54,7 +59,12 @@ def _default_path(url: URL) -> str:
     return path[: path.rfind("/")]
 
 
+# RFC 6265 5.1.1: the delimiters between the tokens of a cookie date, and the token kinds.
 _DATE_TOKENS = re.compile(r"[\x09\x20-\x2F\x3B-\x40\x5B-\x60\x7B-\x7E]+")
+_DATE_HMS = re.compile(r"(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\D.*)?", re.S)
+_DATE_DAY = re.compile(r"(\d{1,2})(?:\D.*)?", re.S)
+_DATE_MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec).*", re.I | re.S)
+_DATE_YEAR = re.compile(r"(\d{2,4})(?:\D.*)?", re.S)
 _MONTHS = {
     m: i
     for i, m in enumerate(
@@ -69,14 +79,14 @@ def _parse_date(value: str) -> int | None:
     for token in _DATE_TOKENS.split(value):
         if not token:
             continue
-        if hms is None and (m := re.fullmatch(r"(\d{1,2}):(\d{1,2}):(\d{1,2})\D*", token)):
+        if hms is None and (m := _DATE_HMS.fullmatch(token)):
             hms = (int(m[1]), int(m[2]), int(m[3]))
-        elif day is None and re.fullmatch(r"\d{1,2}\D*", token):
-            day = int(re.match(r"\d+", token)[0])  # type: ignore[index]
-        elif month is None and token[:3].lower() in _MONTHS:
-            month = _MONTHS[token[:3].lower()]
-        elif year is None and re.fullmatch(r"\d{2,4}\D*", token):
-            year = int(re.match(r"\d+", token)[0])  # type: ignore[index]
+        elif day is None and (m := _DATE_DAY.fullmatch(token)):
+            day = int(m[1])
+        elif month is None and (m := _DATE_MONTH.fullmatch(token)):
+            month = _MONTHS[m[1].lower()]
+        elif year is None and (m := _DATE_YEAR.fullmatch(token)):
+            year = int(m[1])
     if None in (hms, day, month, year):
         return None
     assert hms is not None and year is not None and day is not None and month is not None
@@ -101,6 +111,13 @@ class AbstractCookieJar:
     def filter_cookies(self, request_url: URL) -> BaseCookie[str]:
         raise NotImplementedError
 
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        """Store the cookies of raw ``Set-Cookie`` values (one per header line) that
+        ``response_url`` sent; same-named cookies of different paths or domains all count."""
+        cookies = parse_set_cookie_headers(headers)
+        if cookies:
+            self.update_cookies(cookies, response_url)
+
     def clear(self, predicate: Any = None) -> None:
         raise NotImplementedError
 
@@ -121,27 +138,71 @@ class AbstractCookieJar:
 class CookieJar(AbstractCookieJar):
     """Keeps the cookies servers set and sends them back where they belong.
 
-    ``unsafe=True`` accepts cookies from IP-address hosts; ``treat_as_secure_origin`` lists
-    origins that count as secure though plain http (e.g. ``http://localhost``).
+    ``unsafe=True`` accepts cookies from IP-address hosts; ``treat_as_secure_origin`` (one
+    origin or several) lists origins that count as secure though plain http (e.g.
+    ``http://localhost``), so ``Secure`` cookies are sent there too.
     """
+
+    # The RFC 6265 5.1.1 cookie-date grammar: delimiters, then the four kinds of token.
+    DATE_TOKENS_RE = _DATE_TOKENS
+    DATE_HMS_TIME_RE = _DATE_HMS
+    DATE_DAY_OF_MONTH_RE = _DATE_DAY
+    DATE_MONTH_RE = _DATE_MONTH
+    DATE_YEAR_RE = _DATE_YEAR
+    MAX_TIME = _MAX_TIME
+    """The latest expiry kept (9999-12-31T23:59:59Z, POSIX time); later dates are clamped."""
+    SUB_MAX_TIME = _MAX_TIME - 1
 
     def __init__(
         self,
         *,
         unsafe: bool = False,
         quote_cookie: bool = True,
-        treat_as_secure_origin: Iterable[str | URL] | None = None,
+        treat_as_secure_origin: str | URL | Iterable[str | URL] | None = None,
         loop: Any = None,
     ) -> None:
         # (domain, path, name) -> (morsel, host_only, expires)
         self._cookies: dict[tuple[str, str, str], tuple[Morsel[str], bool, float]] = {}
         self._unsafe = unsafe
         self._quote_cookie = quote_cookie
-        self._secure_origins = [URL(str(o)).origin() for o in (treat_as_secure_origin or ())]
+        if treat_as_secure_origin is None:
+            origins: Iterable[str | URL] = ()
+        elif isinstance(treat_as_secure_origin, (str, URL)):
+            origins = (treat_as_secure_origin,)
+        else:
+            origins = treat_as_secure_origin
+        self._secure_origins = frozenset(URL(str(o)).origin() for o in origins)
 
     @property
     def unsafe(self) -> bool:
         return self._unsafe
+
+    @property
+    def treat_as_secure_origin(self) -> frozenset[URL]:
+        """The origins whose plain-http URLs still receive ``Secure`` cookies."""
+        return self._secure_origins
+
+    @property
+    def cookies(self) -> Mapping[tuple[str, str], SimpleCookie]:
+        """The live cookies, read-only: ``{(domain, path): SimpleCookie}``, the path without
+        its trailing ``/`` (so ``""`` is the root)."""
+        self._expire()
+        out: dict[tuple[str, str], SimpleCookie] = {}
+        for (domain, path, name), (morsel, _, _) in self._cookies.items():
+            jar = out.setdefault((domain, path.rstrip("/")), SimpleCookie())
+            dict.__setitem__(jar, name, morsel)
+        return MappingProxyType(out)
+
+    @property
+    def host_only_cookies(self) -> frozenset[tuple[str, str, str]]:
+        """``(domain, path, name)`` of the cookies set without a Domain attribute: they go
+        back only to the exact host that set them (path as in :attr:`cookies`)."""
+        self._expire()
+        return frozenset(
+            (domain, path.rstrip("/"), name)
+            for (domain, path, name), (_, host_only, _) in self._cookies.items()
+            if host_only
+        )
 
     @property
     def empty(self) -> bool:
@@ -227,13 +288,13 @@ class CookieJar(AbstractCookieJar):
             max_age = cookie["max-age"]
             if max_age:
                 try:
-                    expires = now + int(max_age)
+                    expires = min(now + int(max_age), expires)
                 except ValueError:
                     pass
             elif cookie["expires"]:
                 stamp = _parse_date(cookie["expires"])
                 if stamp is not None:
-                    expires = float(stamp)
+                    expires = float(min(stamp, _MAX_TIME))
             morsel: Morsel[str] = Morsel()
             morsel.set(cookie.key, cookie.value, cookie.coded_value)
             for attr in ("secure", "httponly", "samesite", "max-age", "expires"):
@@ -288,8 +349,27 @@ class DummyCookieJar(AbstractCookieJar):
     def __init__(self, *, loop: Any = None) -> None:
         pass
 
+    @property
+    def unsafe(self) -> bool:
+        return False
+
+    @property
+    def cookies(self) -> Mapping[tuple[str, str], SimpleCookie]:
+        return _NO_COOKIES
+
+    @property
+    def host_only_cookies(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset()
+
+    @property
+    def treat_as_secure_origin(self) -> frozenset[URL]:
+        return frozenset()
+
     def __iter__(self) -> Iterator[Morsel[str]]:
         return iter(())
+
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        pass  # keeps nothing, so nothing is parsed
 
     def __len__(self) -> int:
         return 0

@@ -186,6 +186,7 @@ async def send_request(
         )
     traces = opts.traces
     attempt = 0
+    upload: _Upload | None = None
     while True:
         conn = None if attempt or traces else connector.connect_pooled(req, key)
         if conn is None:
@@ -202,7 +203,8 @@ async def send_request(
                     req.deadline,
                 )
             else:
-                rhead, content = await _exchange(proto, req, head, body, stream, opts)
+                upload = _Upload()
+                rhead, content = await _exchange(proto, req, head, body, stream, opts, upload)
         except ServerDisconnectedError:
             conn.close()
             retry_ok = req.idempotent and req.payload.replayable
@@ -230,12 +232,22 @@ async def send_request(
         request_info=req.make_request_info,
         connection=conn if conn.protocol is not None else None,
     )
+    if upload is None:
+        resp._output_size = len(head) + len(body) if body is not None else len(head)
+    else:
+        resp._output_size = upload.sent
+        resp._upload_done = upload.complete
     if opts.resolve_charset is not None:
         resp._resolve_charset = opts.resolve_charset
     if traces:
         resp._traces = traces
     if rhead.set_cookie:
-        jar.update_cookies(resp.cookies, resp.url)
+        # Raw values, so cookies of one name but different paths or domains all arrive.
+        from_headers = getattr(jar, "update_cookies_from_headers", None)
+        if from_headers is not None:
+            from_headers(resp.headers.getall("Set-Cookie", ()), resp.url)
+        else:  # a duck-typed jar of aiohttp < 3.12's interface
+            jar.update_cookies(resp.cookies, resp.url)
     return resp
 
 
@@ -271,6 +283,17 @@ async def _observed(
             progress(sent, total)
 
 
+class _Upload:
+    """What one exchange sent: bytes on the wire (head and framed body), and whether the
+    body went out whole."""
+
+    __slots__ = ("complete", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.complete = False
+
+
 async def _exchange(
     proto: H1Connection,
     req: ClientRequest,
@@ -278,10 +301,12 @@ async def _exchange(
     body: bytes | None,
     stream: AsyncIterator[bytes] | None,
     opts: SendOptions,
+    upload: _Upload,
 ) -> ResponseStart:
     expect = req.expect100 and (body is not None or stream is not None)
     first = head + body if body is not None and not expect else head
     waiter = proto.start(first, req.method == "HEAD", opts, req.deadline, expect)
+    upload.sent = len(first)
     traces = opts.traces
     progress = opts.upload_progress
     try:
@@ -294,6 +319,7 @@ async def _exchange(
                 return waiter.result()  # a final answer instead of 100: no body is sent
             if body is not None:
                 proto.write(body)
+                upload.sent += len(body)
         if body is not None:
             if traces:
                 for trace in traces:
@@ -303,9 +329,11 @@ async def _exchange(
         if stream is not None:
             async for chunk in stream:
                 if waiter.done():
-                    break  # the server answered early; it will not read the rest
+                    return await waiter  # the server answered early; it will not read the rest
                 proto.write(chunk)
+                upload.sent += len(chunk)
                 await proto.drain()
+        upload.complete = True
     except ServerDisconnectedError:
         if waiter.done():
             return waiter.result()  # the answer, or why it failed (e.g. the deadline)

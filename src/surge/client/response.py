@@ -3,6 +3,7 @@ by itself once the body has been read off the wire."""
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json as jsonlib
 import re
@@ -16,7 +17,11 @@ from urllib.parse import unquote
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from surge.client.exceptions import ClientResponseError, ContentTypeError
+from surge.client.exceptions import (
+    ClientConnectionError,
+    ClientResponseError,
+    ContentTypeError,
+)
 from surge.client.request import RequestInfo
 from surge.http.headers import parse_mimetype_params
 from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
@@ -59,6 +64,11 @@ class ClientResponse:
     _traces: Sequence[Trace] = ()
     # The session's fallback_charset_resolver; None is aiohttp's default (UTF-8).
     _resolve_charset: CharsetResolver | None = None
+    # Set by the session once the request went out: its bytes (head and body as framed), and
+    # whether the whole body was sent (not when the server answered before reading it).
+    _output_size: int = 0
+    _upload_done: bool = True
+    _upload_future: asyncio.Future[None] | None = None
 
     def __init__(
         self,
@@ -105,6 +115,43 @@ class ClientResponse:
     @property
     def url(self) -> URL:
         return self._url
+
+    @property
+    def output_size(self) -> int:
+        """Bytes sent for this request: head and body (deprecated in aiohttp 3.14.4: use
+        :class:`UploadTracker`)."""
+        warnings.warn(
+            "ClientResponse.output_size is deprecated, use surge.UploadTracker instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._output_size
+
+    @property
+    def upload_complete(self) -> asyncio.Future[None]:
+        """A future done once the request body has been fully sent (deprecated in aiohttp
+        3.14.4: use :class:`UploadTracker`).
+
+        surge sends the body before it returns the response, so the future is already done;
+        when the server answered before taking the whole body it holds
+        :exc:`ClientConnectionError`.
+        """
+        warnings.warn(
+            "ClientResponse.upload_complete is deprecated, use surge.UploadTracker instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        future = self._upload_future
+        if future is None:
+            future = self._upload_future = asyncio.get_running_loop().create_future()
+            if self._upload_done:
+                future.set_result(None)
+            else:
+                future.set_exception(
+                    ClientConnectionError("The server answered before the request body was sent")
+                )
+                future.exception()  # retrieved: no "never retrieved" log if nobody awaits it
+        return future
 
     @property
     def url_obj(self) -> URL:

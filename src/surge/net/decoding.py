@@ -34,6 +34,7 @@ class DecodingStreamReader(StreamReader):
         self._max_encoded = max_encoded
         self._on_error = on_error
         self._encoded = 0
+        self.total_compressed_bytes = 0
 
     async def _wait(self) -> None:
         if self._exception is not None:
@@ -47,6 +48,7 @@ class DecodingStreamReader(StreamReader):
                 self.feed_eof()
                 return
             self._encoded += len(data)
+            self.total_compressed_bytes = self._encoded
             if self._encoded > self._max_encoded:
                 raise DecompressionLimitError(
                     f"Encoded body exceeds the limit of {self._max_encoded} bytes"

@@ -7,16 +7,27 @@ whose type is ``multipart/*`` is returned as a nested ``MultipartReader`` readin
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from collections.abc import AsyncIterator, Mapping
+import quopri
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from surge.http.content.codecs import (
+    DEFAULT_MAX_DECOMPRESSED_SIZE,
+    DecompressionError,
+    make_decoder,
+)
 from surge.http.content.multipart import (
     BoundaryScanner,
     MultipartError,
+    PartHeaderTooLong,
+    TooManyPartHeaders,
     content_disposition_filename,
     decode_content,
     get_boundary,
@@ -25,11 +36,13 @@ from surge.http.content.multipart import (
 )
 from surge.http.headers import parse_mimetype_params
 
-__all__ = ["BodyPartReader", "MultipartError", "MultipartReader"]
+__all__ = ["BodyPartReader", "MultipartError", "MultipartReader", "MultipartResponseWrapper"]
 
-_MAX_HEAD_SIZE = 16 * 1024  # one part's header block
-_MAX_HEAD_LINES = 64
 _MAX_PREAMBLE = 64 * 1024
+_DECODE_STEP = 64 * 1024  # encoded bytes decompressed per step of decode_iter
+
+SizeError = Callable[[int], BaseException]
+"""``max_size_error_cls``: called with ``client_max_size`` when a part is read past it."""
 
 
 class ByteSource(Protocol):
@@ -57,7 +70,13 @@ class BodyPartReader:
         *,
         subtype: str = "mixed",
         default_charset: str | None = None,
+        max_decompress_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        client_max_size: int = sys.maxsize,
+        max_size_error_cls: SizeError = ValueError,
     ) -> None:
+        self._max_decompress_size = max_decompress_size
+        self._client_max_size = client_max_size
+        self._max_size_error_cls = max_size_error_cls
         self.headers: CIMultiDictProxy[str] = (
             headers
             if isinstance(headers, CIMultiDictProxy)
@@ -135,11 +154,19 @@ class BodyPartReader:
 
     # ByteSource, so a nested multipart can read from this part.
     async def read(self, n: int = -1, *, decode: bool = False) -> bytes:
-        """The whole (rest of the) body, or up to ``n`` bytes; ``decode`` undoes encodings."""
+        """The whole (rest of the) body, or up to ``n`` bytes; ``decode`` undoes encodings.
+
+        A whole body larger than ``client_max_size`` raises ``max_size_error_cls(limit)``.
+        """
         if n >= 0:
             return await self.read_chunk(n)
         parts = []
+        size = 0
+        limit = self._client_max_size
         while chunk := await self.read_chunk(max(self.chunk_size, 65536)):
+            size += len(chunk)
+            if size > limit:
+                raise self._max_size_error_cls(limit)
             parts.append(chunk)
         data = b"".join(parts)
         return self.decode(data) if decode else data
@@ -170,11 +197,49 @@ class BodyPartReader:
             pass
 
     def decode(self, data: bytes) -> bytes:
-        """Undo Content-Transfer-Encoding and Content-Encoding."""
+        """Undo Content-Transfer-Encoding and Content-Encoding (at most
+        ``max_decompress_size`` bytes decoded)."""
         headers = self.headers
         return decode_content(
-            data, headers.get("Content-Transfer-Encoding"), headers.get("Content-Encoding")
+            data,
+            headers.get("Content-Transfer-Encoding"),
+            headers.get("Content-Encoding"),
+            self._max_decompress_size,
         )
+
+    async def decode_iter(self, data: bytes) -> AsyncIterator[bytes]:
+        """:meth:`decode` as a stream of decoded chunks: a large compressed part is inflated
+        a step at a time (yielding to the event loop between steps), never whole at once."""
+        headers = self.headers
+        cte = (headers.get("Content-Transfer-Encoding") or "").strip().lower()
+        if cte == "base64":
+            try:
+                data = base64.b64decode(data)
+            except binascii.Error as exc:
+                raise MultipartError(f"invalid base64 part: {exc}") from None
+        elif cte == "quoted-printable":
+            data = quopri.decodestring(data)
+        elif cte not in ("", "binary", "8bit", "7bit"):
+            raise MultipartError(f"unknown Content-Transfer-Encoding {cte!r}")
+        ce = (headers.get("Content-Encoding") or "").strip().lower()
+        if ce in ("", "identity"):
+            if data:
+                yield data
+            return
+        decoder = make_decoder(ce, self._max_decompress_size)
+        if decoder is None:
+            raise MultipartError(f"unknown Content-Encoding {ce!r}")
+        view = memoryview(data)
+        try:
+            for start in range(0, len(view), _DECODE_STEP):
+                out = decoder.decompress(bytes(view[start : start + _DECODE_STEP]))
+                if out:
+                    yield out
+            tail = decoder.flush()
+        except DecompressionError as exc:
+            raise MultipartError(f"invalid {ce} part: {exc}") from None
+        if tail:
+            yield tail
 
     def get_charset(self, default: str) -> str:
         params = parse_mimetype_params(self.headers.get("Content-Type", ""))[1]
@@ -205,8 +270,28 @@ class MultipartReader:
     """
 
     part_reader_cls = BodyPartReader
+    multipart_reader_cls: type[MultipartReader] | None = None
+    """The class of nested readers (``multipart/*`` parts); None: this reader's class."""
+    response_wrapper_cls: type[MultipartResponseWrapper]
 
-    def __init__(self, headers: Mapping[str, str], content: ByteSource) -> None:
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        content: ByteSource,
+        *,
+        client_max_size: int = sys.maxsize,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_size_error_cls: SizeError = ValueError,
+    ) -> None:
+        """``max_field_size`` bounds one part header line (:class:`PartHeaderTooLong`, an
+        aiohttp ``LineTooLong``), ``max_headers`` their number per part
+        (:class:`TooManyPartHeaders`, a ``BadHttpMessage``); ``client_max_size`` one part
+        read whole (``max_size_error_cls(client_max_size)``)."""
+        self._client_max_size = client_max_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        self._max_size_error_cls = max_size_error_cls
         self.headers = headers
         self._boundary = get_boundary(headers.get("Content-Type", ""))
         self._subtype = parse_mimetype_params(headers["Content-Type"])[0].partition("/")[2]
@@ -217,6 +302,12 @@ class MultipartReader:
 
     def __repr__(self) -> str:
         return f"<MultipartReader {self._subtype} boundary={self._boundary!r}>"
+
+    @classmethod
+    def from_response(cls, response: Any) -> MultipartResponseWrapper:
+        """A reader over a client response's multipart body, wrapped so that finishing
+        (or releasing) it releases the response."""
+        return cls.response_wrapper_cls(response, cls(response.headers, response.content))
 
     def __aiter__(self) -> AsyncIterator[BodyPartReader | MultipartReader]:
         return self._iter()
@@ -247,11 +338,26 @@ class MultipartReader:
         if self._at_eof:
             return None
         headers = await self._read_headers()
-        part = BodyPartReader(self._boundary, headers, self._content, subtype=self._subtype)
+        part = self.part_reader_cls(
+            self._boundary,
+            headers,
+            self._content,
+            subtype=self._subtype,
+            client_max_size=self._client_max_size,
+            max_size_error_cls=self._max_size_error_cls,
+        )
         ctype = headers.get("Content-Type", "")
         result: BodyPartReader | MultipartReader = part
         if ctype and parse_mimetype_params(ctype)[0].startswith("multipart/"):
-            result = type(self)(headers, part)
+            nested = self.multipart_reader_cls or type(self)
+            result = nested(
+                headers,
+                part,
+                client_max_size=self._client_max_size,
+                max_field_size=self._max_field_size,
+                max_headers=self._max_headers,
+                max_size_error_cls=self._max_size_error_cls,
+            )
         self._last_part = result
         return result
 
@@ -294,15 +400,66 @@ class MultipartReader:
 
     async def _read_headers(self) -> CIMultiDict[str]:
         lines: list[bytes] = []
-        size = 0
+        max_field = self._max_field_size
         while True:
-            line = await self._content.readline()
+            try:
+                line = await self._content.readline()
+            except ValueError as exc:  # the stream's own bound on a line
+                if isinstance(exc, MultipartError):
+                    raise
+                raise PartHeaderTooLong(
+                    f"a part header line is longer than {max_field} bytes"
+                ) from None
             if not line:
                 raise MultipartError("multipart body ended inside a part's headers")
-            size += len(line)
-            if size > _MAX_HEAD_SIZE or len(lines) > _MAX_HEAD_LINES:
-                raise MultipartError("multipart part headers too large")
             line = line.rstrip(b"\r\n")
             if not line:
                 return parse_part_headers(lines)
+            if len(line) > max_field:
+                raise PartHeaderTooLong(
+                    f"Got more than {max_field} bytes when reading a part header: {line[:60]!r}..."
+                )
+            if len(lines) >= self._max_headers:
+                raise TooManyPartHeaders("Too many headers received")
             lines.append(line)
+
+
+class MultipartResponseWrapper:
+    """A :class:`MultipartReader` over a client response (``MultipartReader.from_response``):
+    reading past the last part, or :meth:`release`, releases the response."""
+
+    def __init__(self, resp: Any, stream: MultipartReader) -> None:
+        self.resp = resp
+        self.stream = stream
+
+    def __aiter__(self) -> AsyncIterator[BodyPartReader | MultipartReader]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[BodyPartReader | MultipartReader]:
+        while True:
+            part = await self.next()
+            if part is None:
+                return
+            yield part
+
+    def at_eof(self) -> bool:
+        """Whether the whole response body has been read."""
+        return bool(self.resp.content.at_eof())
+
+    async def next(self) -> BodyPartReader | MultipartReader | None:
+        """The next part; at the end, the response is released and None returned."""
+        item = await self.stream.next()
+        if self.stream.at_eof():
+            await self.release()
+        return item
+
+    async def release(self) -> None:
+        """Read the rest of the body to the void and release the response (its connection
+        goes back to the pool)."""
+        content = self.resp.content
+        while await content.readany():
+            pass
+        await self.resp.release()
+
+
+MultipartReader.response_wrapper_cls = MultipartResponseWrapper

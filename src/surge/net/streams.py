@@ -36,9 +36,17 @@ _NO_FLOW = _NoFlowControl()
 
 
 class StreamReader:
-    """An aiohttp-compatible byte stream (``request.content``, ``response.content``)."""
+    """An aiohttp-compatible byte stream (``request.content``, ``response.content``).
+
+    ``total_bytes`` counts the bytes fed (decoded, when the body is decompressed);
+    ``total_compressed_bytes`` the encoded bytes received while decompressing (None when
+    nothing is decompressed); ``total_raw_bytes`` the body's bytes as received.
+    """
 
     total_bytes: int
+    # Set to a count (from 0) by the feeder that decompresses; the class default costs
+    # undecoded bodies nothing.
+    total_compressed_bytes: int | None = None
 
     def __init__(
         self,
@@ -62,6 +70,12 @@ class StreamReader:
         self._eof_callbacks: list[Callable[[], None]] = []
         self._chunk_ends: deque[int] = deque()  # total_bytes offsets where HTTP chunks ended
         self.total_bytes = 0
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """The body's bytes as they arrived (before decompression, without chunk framing)."""
+        compressed = self.total_compressed_bytes
+        return self.total_bytes if compressed is None else compressed
 
     def __repr__(self) -> str:
         state = "eof" if self._eof else f"{self._size} bytes"

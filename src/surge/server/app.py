@@ -134,6 +134,7 @@ class Application(MutableMapping[Any, Any]):
         self,
         *,
         logger: logging.Logger = web_logger,
+        router: UrlDispatcher | None = None,
         middlewares: Sequence[Middleware] = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = 1024**2,
@@ -144,7 +145,12 @@ class Application(MutableMapping[Any, Any]):
         client_max_cache_size: int | None = None,
         compress: bool = True,
     ) -> None:
-        self._router = UrlDispatcher()
+        if router is None:
+            router = UrlDispatcher()
+        else:
+            # Deprecated in aiohttp 3.3 but still accepted (e.g. a UrlDispatcher subclass).
+            warnings.warn("router argument is deprecated", DeprecationWarning, stacklevel=2)
+        self._router = router
         self._handler_args = handler_args
         self.logger = logger
         self._middlewares: _MiddlewareList = _MiddlewareList(middlewares)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
@@ -547,7 +548,22 @@ class BaseRequest(MutableMapping[str, Any]):
             payload.feed_eof()
         else:
             self._expect_continue()
-        return MultipartReader(self.headers, payload)
+        return MultipartReader(
+            self.headers,
+            payload,
+            client_max_size=self._client_max_size or sys.maxsize,
+            max_size_error_cls=self._part_too_large,
+        )
+
+    def _part_too_large(self, limit: int) -> Exception:
+        """413 for a multipart part read whole past ``client_max_size``."""
+        from surge.server.exceptions import HTTPRequestEntityTooLarge
+
+        return HTTPRequestEntityTooLarge(
+            max_size=limit,
+            actual_size=limit + 1,
+            text=f"Maximum request body size {limit} exceeded.",
+        )
 
     async def post(self) -> MultiDictProxy[Any]:
         """Form fields of an urlencoded or multipart body (files as :class:`FileField`)."""

@@ -215,6 +215,8 @@ class H1Connection(asyncio.Protocol):
             self._decoder = make_decoder(
                 head.content_encoding.decode("latin-1"), settings.max_decompressed
             )
+            if self._decoder is not None:
+                stream.total_compressed_bytes = 0
         waiter = self._head_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result((head, stream))
@@ -230,6 +232,7 @@ class H1Connection(asyncio.Protocol):
             assert self._head is not None
             progress(self._received, self._head.content_length)
         if self._decoder is not None:
+            stream.total_compressed_bytes = (stream.total_compressed_bytes or 0) + len(data)
             try:
                 data = self._decoder.decompress(data)
             except DecompressionError as err:

@@ -9,12 +9,14 @@ from surge import (
     content_disposition_filename,
     parse_content_disposition,
 )
+from surge.net.multipart import MultipartResponseWrapper
 
 __all__ = [
     "BadContentDispositionHeader",
     "BadContentDispositionParam",
     "BodyPartReader",
     "MultipartReader",
+    "MultipartResponseWrapper",
     "MultipartWriter",
     "content_disposition_filename",
     "parse_content_disposition",

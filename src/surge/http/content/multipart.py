@@ -20,6 +20,7 @@ from surge.http.content.codecs import (
     DecompressionError,
     make_decoder,
 )
+from surge.http.errors import BadRequest, HeadersTooLarge
 from surge.http.headers import parse_mimetype_params
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "BadContentDispositionParam",
     "BoundaryScanner",
     "MultipartError",
+    "PartHeaderTooLong",
+    "TooManyPartHeaders",
     "content_disposition_filename",
     "decode_content",
     "get_boundary",
@@ -39,6 +42,16 @@ _TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 class MultipartError(ValueError):
     """A multipart body is malformed (missing boundary, truncated part, bad head)."""
+
+
+class PartHeaderTooLong(HeadersTooLarge, MultipartError):
+    """A part's header line is longer than ``max_field_size``: aiohttp's ``LineTooLong``
+    (surge's :class:`HeadersTooLarge`) and a :class:`MultipartError`."""
+
+
+class TooManyPartHeaders(BadRequest, MultipartError):
+    """A part has more than ``max_headers`` header lines: aiohttp's ``BadHttpMessage``
+    (surge's :class:`BadRequest`) and a :class:`MultipartError`."""
 
 
 class BadContentDispositionHeader(RuntimeWarning):

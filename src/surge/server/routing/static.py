@@ -35,11 +35,13 @@ if TYPE_CHECKING:
 __all__ = ["StaticResource"]
 
 _ALLOWED = frozenset({"GET", "HEAD"})
-_VERSION_QUERY = "v"
 
 
 class StaticResource(AbstractResource):
     """Files under ``directory`` at URLs below ``prefix`` (``/static/css/site.css``)."""
+
+    VERSION_KEY = "v"
+    """The query key of ``append_version`` URLs (``/static/site.css?v=<content hash>``)."""
 
     def __init__(
         self,
@@ -140,7 +142,7 @@ class StaticResource(AbstractResource):
         if append_version:
             version = self._version_of(name)
             if version is not None:
-                url = url.with_query({_VERSION_QUERY: version})
+                url = url.with_query({self.VERSION_KEY: version})
         return url
 
     def _version_of(self, name: str) -> str | None:
