@@ -190,7 +190,30 @@ def test_a_miss_on_a_deep_path_looks_up_a_bounded_number_of_prefixes() -> None:
 
     router._index = RecordingIndex(router._index)
     assert router.resolve_path("GET", "/a" * 4000).http_exception.status == 404
-    assert looked_up == ["/a" * 4000, "/a/a", "/a", "/"]
+    # The exact path, its parent (where "/prefix/{name}" routes sit), then the prefixes no
+    # deeper than the deepest route's: a fixed number of lookups however deep the path.
+    assert looked_up == ["/a" * 4000, "/a" * 3999, "/a/a", "/a", "/"]
     assert isinstance(router.resolve_path("GET", "/a/b/c"), web.UrlMappingMatchInfo)
     assert router.resolve_path("GET", "/a/b/c").get("x") == "c"
     assert router.resolve_path("GET", "/" * 8000).http_exception.status == 404
+
+
+def test_the_parent_shortcut_keeps_precedence_and_405() -> None:
+    router = web.UrlDispatcher()
+
+    async def first(request: web.Request) -> web.Response:
+        return web.Response(text="first")
+
+    async def second(request: web.Request) -> web.Response:
+        return web.Response(text="second")
+
+    router.add_get("/u/{id:int}", first)  # registered first: wins where both match
+    router.add_get("/u/{name}", second)
+    router.add_post("/p/{x}", first)
+    router.add_get("/{anything}/{rest}", second)
+    assert router.resolve_path("GET", "/u/7").route.handler is first
+    assert router.resolve_path("GET", "/u/bob").route.handler is second
+    # A parent with a resource for another method: the shorter prefixes still answer GET.
+    assert router.resolve_path("GET", "/p/1").route.handler is second
+    assert router.resolve_path("POST", "/p/1").route.handler is first
+    assert router.resolve_path("PUT", "/p/1").http_exception.status == 405

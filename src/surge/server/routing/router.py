@@ -285,6 +285,15 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                     if allowed:
                         methods = set(allowed) if methods is None else methods | allowed
             if ends is None:
+                # The usual dynamic route, "/prefix/{name}", sits under the path's parent: try
+                # that before finding every slash. Only a match returns here; anything else
+                # is seen again by the walk, which reaches that key in its turn.
+                parent = index.get(path.rpartition("/")[0])
+                if parent is not None:
+                    for resource in parent:
+                        match = resource._resolve(method, path)[0]
+                        if match is not None:
+                            return match
                 ends = []
                 depth = self._prefix_depth
                 end = 0
