@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surge import web
 from surge.server.routing.router import UrlDispatcher
@@ -217,3 +219,32 @@ def test_the_parent_shortcut_keeps_precedence_and_405() -> None:
     assert router.resolve_path("GET", "/p/1").route.handler is second
     assert router.resolve_path("POST", "/p/1").route.handler is first
     assert router.resolve_path("PUT", "/p/1").http_exception.status == 405
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab/{}% \n\u00e9", max_size=12))
+def test_last_segment_routes_match_as_their_regex_does(tail: str) -> None:
+    """ "/prefix/{name}" skips the regex; it must accept exactly what the regex would."""
+    from surge.server.routing.resources import DynamicResource
+
+    for spec in ("{x}", "{x:str}"):
+        resource = DynamicResource("/p/q/" + spec)
+        assert resource._tail == ("/p/q/", "x")
+        resource.add_route("GET", _handler)
+        path = "/p/q/" + tail
+        expected = resource._pattern.fullmatch(path)
+        match = resource._resolve("GET", path)[0]
+        if expected is None:
+            assert match is None
+        else:
+            assert match is not None and dict(match) == expected.groupdict()
+    # Anything else keeps the regex.
+    for path in ("/p/{x}/r", "/p/{x:int}", "/p/{x:[a-z]+}", "/p/{x=1}", "/p-{x}", "/p/{x}{y}"):
+        try:
+            assert DynamicResource(path)._tail is None, path
+        except ValueError:
+            pass
+
+
+async def _handler(request: web.Request) -> web.Response:
+    return web.Response()

@@ -402,6 +402,18 @@ class DynamicResource(Resource):
         self._formatter = formatter
         self._convertors = convertors
         self._defaults = defaults
+        # "/prefix/{name}" with the default pattern: its one parameter is the last segment,
+        # matched without the regex (see _resolve).
+        self._tail: tuple[str, str] | None = None
+        if (
+            len(matches) == 1
+            and matches[0].end() == len(path)
+            and not convertors
+            and not defaults
+            and matches[0].group("spec") in (None, "str")
+            and path[: matches[0].start()].endswith("/")
+        ):
+            self._tail = (path[: matches[0].start()], matches[0].group("name"))
 
     @property
     def canonical(self) -> str:
@@ -418,6 +430,22 @@ class DynamicResource(Resource):
     def _resolve(self, method: str, path: str) -> tuple[UrlMappingMatchInfo | None, set[str]]:
         # Resource._resolve with the match of a parameter-only route (no converters or
         # defaults) inlined: one regex match, the groups straight into the match info.
+        tail = self._tail
+        if tail is not None:
+            # What the pattern "prefix" + "[^{}/]+" matches, without the regex.
+            prefix, name = tail
+            if not path.startswith(prefix):
+                return _NO_MATCH
+            value = path[len(prefix) :]
+            if not value or "/" in value or "{" in value or "}" in value:
+                return _NO_MATCH
+            route = self._routes.get(method) or self._any_route
+            if route is None:
+                return None, self._allowed
+            info = _new_match_info(UrlMappingMatchInfo)  # match_info({name: value}, route)
+            info[name] = value
+            info._route = route
+            return info, self._allowed
         if self._convertors or self._defaults:
             return super()._resolve(method, path)
         match = self._pattern.fullmatch(path)
