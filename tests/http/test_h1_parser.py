@@ -387,3 +387,10 @@ def test_one_field_found_alike_in_raw_and_split_heads() -> None:
         assert head.field(b"accept-encoding") == "gzip, br"
         assert head.field(b"host") == "h"
         assert head.field(b"content-encoding") is None
+
+
+def test_a_lowered_field_count_applies_to_the_next_head() -> None:
+    parser = H1RequestParser(Sink())
+    parser.max_headers = 2
+    with pytest.raises(HeadersTooLarge):
+        parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n")

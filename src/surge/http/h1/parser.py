@@ -18,7 +18,7 @@ from typing import Protocol
 import httptools
 
 from surge.http.errors import BadRequest, HeadersTooLarge, HttpProtocolError, UriTooLong
-from surge.http.headers import raw_header
+from surge.http.h1.head import RequestHead
 from surge.http.version import HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = ["H1RequestParser", "RequestHead", "RequestSink"]
@@ -37,86 +37,6 @@ _METHODS = _MethodNames(
     for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
 )
 _VERSIONS = {"1.1": HttpVersion11, "1.0": HttpVersion10}
-
-
-class RequestHead:
-    """A parsed request line and header block; header names and values stay raw bytes."""
-
-    __slots__ = (
-        "_fields",
-        "_raw",
-        "chunked",
-        "content_length",
-        "expect",
-        "keep_alive",
-        "method",
-        "target",
-        "upgrade",
-        "version",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        target: str,
-        version: tuple[int, int],
-        headers: list[tuple[bytes, bytes]],
-        keep_alive: bool,
-        upgrade: bool,
-        chunked: bool,
-        content_length: int | None,
-        expect: bool = False,
-    ) -> None:
-        self.method = method
-        self.target = target
-        self.version = version
-        self._fields: list[tuple[bytes, bytes]] | None = headers
-        self._raw = b""
-        self.keep_alive = keep_alive
-        self.upgrade = upgrade
-        self.chunked = chunked
-        self.content_length = content_length
-        self.expect = expect  # an Expect header is present
-
-    @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        """The header fields in order, ``(name, value)`` with the value's OWS stripped."""
-        fields = self._fields
-        if fields is None:
-            fields = self._fields = split_fields(self._raw)
-        return fields
-
-    @headers.setter
-    def headers(self, fields: list[tuple[bytes, bytes]]) -> None:
-        self._fields = fields
-
-    def field(self, lowered_name: bytes) -> str | None:
-        """The first value of field ``lowered_name`` (given in lower case), latin-1; found
-        in the raw block without splitting the others."""
-        fields = self._fields
-        if fields is not None:
-            return raw_header(fields, lowered_name)
-        raw = self._raw
-        at = raw.lower().find(b"\n" + lowered_name + b":")
-        if at < 0:
-            return None
-        start = at + len(lowered_name) + 2
-        return raw[start : raw.index(b"\r", start)].strip(b" \t").decode("latin-1")
-
-    @property
-    def has_body(self) -> bool:
-        return self.chunked or bool(self.content_length)
-
-
-def split_fields(block: bytes) -> list[tuple[bytes, bytes]]:
-    """``(name, value)`` pairs of a field block that llhttp accepted, framed as
-    ``b"\r\nName: value\r\n...\r\n"``: every line holds a colon, none is folded."""
-    fields: list[tuple[bytes, bytes]] = []
-    if len(block) > 2:
-        for line in block[2:-2].split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            fields.append((name, value.strip(b" \t")))
-    return fields
 
 
 class RequestSink(Protocol):
@@ -159,6 +79,7 @@ class H1RequestParser:
         "_headers",
         "_in_body",
         "_lean",
+        "_max_headers",
         "_parser",
         "_pos",
         "_remaining",
@@ -167,7 +88,6 @@ class H1RequestParser:
         "_upgrade",
         "_url",
         "max_field_size",
-        "max_headers",
         "max_line_size",
     )
 
@@ -183,8 +103,6 @@ class H1RequestParser:
         self.max_line_size = max_line_size
         self.max_field_size = max_field_size
         self.max_headers = max_headers
-        # A field takes at least 4 bytes ("a:" CRLF): a shorter block needs no counting.
-        self._count_above = 4 * max_headers + 5
         self._lean = _LeanCallbacks(self._lean_head, self._lean_body)
         self._parser = httptools.HttpRequestParser(self._lean)
         self._full: httptools.HttpRequestParser | None = None  # made on first need
@@ -200,6 +118,16 @@ class H1RequestParser:
         self._in_body = False
         self._started = False  # full mode: a message has begun and not completed
         self._reset_head()
+
+    @property
+    def max_headers(self) -> int:
+        return self._max_headers
+
+    @max_headers.setter
+    def max_headers(self, value: int) -> None:
+        self._max_headers = value
+        # A field takes at least 4 bytes ("a:" CRLF): a shorter block needs no counting.
+        self._count_above = 4 * value + 5
 
     def _reset_head(self) -> None:
         self._fed = 0
