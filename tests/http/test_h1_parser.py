@@ -394,3 +394,48 @@ def test_a_lowered_field_count_applies_to_the_next_head() -> None:
     parser.max_headers = 2
     with pytest.raises(HeadersTooLarge):
         parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n")
+
+
+def _outcome(chunks: list[bytes]) -> tuple[list[tuple[str, object]], str | None]:
+    """Events up to the first fault, and the fault's class (None if there was none)."""
+    sink = Sink()
+    parser = H1RequestParser(sink)
+    fault = None
+    try:
+        for chunk in chunks:
+            if parser.feed(chunk) is not None:
+                break
+    except HttpProtocolError as exc:
+        fault = type(exc).__name__
+    events: list[tuple[str, object]] = []
+    for kind, item in sink.events:
+        if isinstance(item, RequestHead):
+            item = (item.method, item.target, item.version, item.headers, item.content_length)
+        elif kind == "body" and events and events[-1][0] == "body":
+            events[-1] = ("body", events[-1][1] + item)  # type: ignore[operator]
+            continue
+        events.append((kind, item))
+    return events, fault
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(_requests(), min_size=1, max_size=3),
+    st.lists(st.tuples(st.integers(0, 400), st.binary(max_size=3)), min_size=1, max_size=3),
+)
+def test_damaged_streams_are_judged_alike_whole_or_split(
+    requests: list[bytes], edits: list[tuple[int, bytes]]
+) -> None:
+    """Whatever the lean parser accepts or refuses, the full parser does too: the same heads
+    before the fault, and the same kind of fault."""
+    data = bytearray(b"".join(requests))
+    for pos, replacement in edits:
+        pos %= len(data) + 1
+        data[pos : pos + len(replacement)] = replacement
+    stream = bytes(data)
+    whole = _outcome([stream])
+    split = _outcome([stream[i : i + 1] for i in range(len(stream))])
+    assert whole[1] == split[1]
+    heads_whole = [e for e in whole[0] if e[0] == "head"]
+    heads_split = [e for e in split[0] if e[0] == "head"]
+    assert heads_whole == heads_split
