@@ -22,9 +22,10 @@ except ImportError as exc:  # pragma: no cover - depends on the extra
     raise ImportError("surge.templates needs Jinja2: pip install 'surge[templates]'") from exc
 
 from surge.server.app import AppKey, Application
+from surge.server.full_response import Response
 from surge.server.middlewares import middleware
 from surge.server.request import Request
-from surge.server.response import Response, StreamResponse
+from surge.server.response import StreamResponse
 
 __all__ = [
     "APP_CONTEXT_PROCESSORS_KEY",

@@ -15,9 +15,10 @@ from surge.server.app import AppKey, Application, CleanupContext, CleanupError, 
 from surge.server.exceptions import *  # noqa: F403
 from surge.server.exceptions import __all__ as _exceptions_all
 from surge.server.fileresponse import FileResponse
+from surge.server.full_response import Response, json_response
 from surge.server.middlewares import middleware
 from surge.server.request import BaseRequest, FileField, Request
-from surge.server.response import ContentCoding, Response, StreamResponse, json_response
+from surge.server.response import ContentCoding, StreamResponse
 from surge.server.routing.match import MatchInfoError, UrlMappingMatchInfo
 from surge.server.routing.resources import (
     AbstractResource,

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from surge.server.full_response import Response
 from surge.server.protocol.h1 import H1ServerProtocol
-from surge.server.response import Response
 from surge.server.runner import BaseSite
 from surge.typedefs import LooseHeaders
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from yarl import URL
 
-from surge.server.response import LooseHeaders, Response
+from surge.server.full_response import Response
+from surge.server.response import LooseHeaders
 
 StrOrURL = str | URL
 

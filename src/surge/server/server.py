@@ -20,9 +20,10 @@ from surge.http.errors import HttpProtocolError
 from surge.net.streams import StreamReader
 from surge.server.dates import date_header_line
 from surge.server.exceptions import HTTPBadRequest, HTTPException, HTTPInternalServerError
+from surge.server.full_response import Response
 from surge.server.protocol.h1 import H1ServerProtocol
 from surge.server.request import BaseRequest
-from surge.server.response import Response, StreamResponse
+from surge.server.response import StreamResponse
 
 __all__ = ["Server"]
 

@@ -25,7 +25,8 @@ from yarl import URL
 
 from surge.server.exceptions import HTTPForbidden, HTTPNotFound
 from surge.server.fileresponse import FileResponse
-from surge.server.response import Response, StreamResponse
+from surge.server.full_response import Response
+from surge.server.response import StreamResponse
 from surge.server.routing.match import UrlMappingMatchInfo
 from surge.server.routing.resources import AbstractResource, Handler, ResourceRoute
 
