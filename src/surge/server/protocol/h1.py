@@ -300,15 +300,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                     self._request = None
                     self._task = None
                     self._last_activity = loop.time()
-                    if (  # _keep_serving's usual case, without its call
-                        request._payload is not EMPTY_PAYLOAD
-                        or not self._keep_alive
-                        or self._pending_error is not None
-                        or self._upgraded
-                        or self._eof_received
-                        or self._closing
-                        or self._paused_reading
-                    ) and not self._finish_message(request):
+                    if not self._keep_serving(request):
                         return
                     continue
                 except asyncio.CancelledError:

@@ -13,21 +13,21 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from multidict import CIMultiDict, istr
 
 from surge.http.h1.writer import LAST_CHUNK, chunk, response_head_prefix
 from surge.http.version import HttpVersion11
 from surge.net.streams import EMPTY_PAYLOAD
-from surge.server.protocol.writer import ResponseWriter
+from surge.server.protocol.writer import READY, ResponseWriter
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
     from surge.server.server import Server
 
-__all__ = ["DISCARD_LIMIT", "READY", "H1ResponseWriter"]
+__all__ = ["DISCARD_LIMIT", "H1ResponseWriter"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
 _CONTENT_LENGTH = istr("Content-Length")
@@ -40,19 +40,6 @@ _SIMPLE_HEADS: dict[tuple[int, str | None, str], bytes] = {}
 _SIMPLE_HEADS_SIZE = 1024
 # An unread request body at most this large is read and discarded to keep the connection.
 DISCARD_LIMIT = 2**16
-
-
-class _Ready:
-    """An awaitable that is already done: what ``write`` returns when no drain is needed."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield
-
-
-READY = _Ready()
 
 
 class H1ResponseWriter(ResponseWriter):
@@ -193,7 +180,7 @@ class H1ResponseWriter(ResponseWriter):
             b"%bContent-Length: %d\r\n%b\r\n%b" % (prefix, len(body), self._server.date_line, body)
         )
 
-    def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
+    def write(self, data: bytes) -> Awaitable[None]:
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
@@ -215,7 +202,7 @@ class H1ResponseWriter(ResponseWriter):
         elif data:
             transport.write(data)
 
-    def _drain_awaitable(self) -> _Ready | asyncio.Future[None]:
+    def _drain_awaitable(self) -> Awaitable[None]:
         if not self._paused_writing:
             return READY
         waiter = self._drain_waiter

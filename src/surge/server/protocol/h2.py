@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from asyncio.tasks import _enter_task, _leave_task
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any
 
 from h2.errors import ErrorCodes
@@ -47,7 +47,7 @@ from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.net.trailers import TrailerStreamReader, decode_fields
 from surge.server.protocol.h2_websocket import H2WebSocketTransport, server_handshake
 from surge.server.protocol.handoff import Resume
-from surge.server.protocol.writer import ResponseWriter
+from surge.server.protocol.writer import READY, ResponseWriter
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -83,15 +83,6 @@ _HIGH_WATER = 2**16
 _IDLE_MAX = 16
 
 
-class _Ready:
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield
-
-
-READY = _Ready()
 _DONE: Any = object()  # a handler started eagerly finished without waiting
 
 
@@ -324,7 +315,7 @@ class H2Stream(ResponseWriter):
             self._progress = self._loop.time()  # the stall clock starts with the backlog
         self._proto._flush(len(body))
 
-    def write(self, data: bytes) -> _Ready | asyncio.Future[None]:
+    def write(self, data: bytes) -> Awaitable[None]:
         if self.closed or self._proto.transport is None:
             raise ConnectionResetError("Stream closed")
         if not data or self._head_only:

@@ -8,13 +8,27 @@ a writer with a faster way to frame it overrides this method.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 from multidict import CIMultiDict, istr
 
-__all__ = ["ResponseWriter"]
+__all__ = ["READY", "ResponseWriter"]
 
 _CONTENT_TYPE = istr("Content-Type")
+
+
+class _Ready:
+    """An awaitable that is already done: what ``write`` returns when no drain is needed."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+READY = _Ready()
 
 
 class ResponseWriter:
