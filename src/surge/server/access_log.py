@@ -34,9 +34,10 @@ class AccessLogger(AbstractAccessLogger):
     """Formats lines with aiohttp's directives.
 
     ``%a`` remote address, ``%t`` time the request started, ``%P`` process id, ``%r`` request
-    line, ``%s`` status, ``%b`` body bytes sent, ``%T`` seconds taken, ``%Tf`` seconds with
-    fraction, ``%D`` microseconds taken, ``%{H}i`` request header, ``%{H}o`` response header,
-    ``%%`` a percent sign. Each value also goes to the record's ``extra`` under a name
+    line, ``%s`` status, ``%b`` response bytes sent with the head (as aiohttp counts them;
+    HTTP/2 heads are not counted), ``%T`` seconds taken, ``%Tf`` seconds with fraction,
+    ``%D`` microseconds taken, ``%{H}i`` request header, ``%{H}o`` response header, ``%%`` a
+    percent sign. Each value also goes to the record's ``extra`` under a name
     (``remote_address``, ``first_request_line``, ``request_header`` ...) for structured logs.
     """
 

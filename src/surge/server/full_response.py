@@ -225,7 +225,9 @@ class Response(StreamResponse):
         if self._ctype is not None:
             # Untouched since __init__ but for status and body: Content-Type is its only
             # header (see _settle_headers), so the writer frames it alone.
-            writer.send_simple(request, self._status, self._reason, self._ctype, body or b"", None)
+            self._head_length = writer.send_simple(
+                request, self._status, self._reason, self._ctype, body or b"", None
+            )
         elif self._chunked:
             self._send_head(request, None)
             self._writer = writer
@@ -239,7 +241,7 @@ class Response(StreamResponse):
         elif self._cookies or self._compression:
             self._send_head(request, body if body is not None else b"")
         else:  # _send_head without its call
-            writer.send_head(
+            self._head_length = writer.send_head(
                 request,
                 self._status,
                 self._reason,

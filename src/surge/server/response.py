@@ -73,6 +73,7 @@ class StreamResponse(MutableMapping[str, Any]):
     _compression_strategy: int | None = None
     _compressor: Compressor | None = None
     _body_length = 0
+    _head_length = 0
     _state: dict[str, Any] | None = None
     _trailers: CIMultiDict[str] | None = None
 
@@ -161,11 +162,13 @@ class StreamResponse(MutableMapping[str, Any]):
 
     @property
     def body_length(self) -> int:
-        return self._body_length
+        """Bytes of the response sent so far: the head as it went on the wire (HTTP/1.x)
+        and the body; the access log's ``%b``."""
+        return self._head_length + self._body_length
 
     @property
     def output_length(self) -> int:
-        return self._body_length
+        return self._head_length + self._body_length
 
     @property
     def chunked(self) -> bool:
@@ -412,7 +415,7 @@ class StreamResponse(MutableMapping[str, Any]):
             self._cookie_headers()
         if self._compression:
             body = self._compress(request, body)
-        request._writer.send_head(
+        self._head_length = request._writer.send_head(
             request,
             self._status,
             self._reason,

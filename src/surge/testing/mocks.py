@@ -76,7 +76,7 @@ class MockedWriter(ResponseWriter):
         keep_alive: bool | None,
         chunked: bool,
         body: bytes | None = None,
-    ) -> None:
+    ) -> int:
         self.status = status
         self.reason = reason
         self.headers = CIMultiDict(headers)
@@ -85,6 +85,7 @@ class MockedWriter(ResponseWriter):
         if body is not None:
             self.body += body
             self.eof = True
+        return 0  # nothing is serialised
 
     def write(self, data: bytes) -> _Done:
         self.body += data

@@ -75,8 +75,9 @@ class H1ResponseWriter(ResponseWriter):
         keep_alive: bool | None,
         chunked: bool,
         body: bytes | None = None,
-    ) -> None:
-        """Write the response head (and ``body``, when the whole body is known).
+    ) -> int:
+        """Write the response head (and ``body``, when the whole body is known); returns the
+        head's size in bytes.
 
         Decides the framing: Content-Length when known, else chunked on HTTP/1.1, else the
         body ends when the connection closes. Date, Connection and Transfer-Encoding go
@@ -124,17 +125,19 @@ class H1ResponseWriter(ResponseWriter):
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
+        head_length = sum(map(len, parts))
         if body is not None:
             self._eof_sent = True
             if body and not head_only:
                 if len(body) >= _LARGE_BODY:
                     # Head and body as two buffers of one vectored write: no copy of the body.
                     transport.writelines((b"".join(parts), body))
-                    return
+                    return head_length
                 parts.append(body)
         else:
             self._eof_sent = False
         transport.write(b"".join(parts))
+        return head_length
 
     def send_simple(
         self,
@@ -144,28 +147,28 @@ class H1ResponseWriter(ResponseWriter):
         content_type: str,
         body: bytes,
         keep_alive: bool | None,
-    ) -> None:
+    ) -> int:
         """A whole response whose only header is ``Content-Type`` (an untouched
         ``Response(text=...)``): the usual keep-alive HTTP/1.1 case is framed from a cached
         head, without a header multidict; anything else goes through ``send_head``."""
         head = request._head
+        size = len(body)
         if (
             head.version is not HttpVersion11
-            or status < 200
-            or status in _NO_BODY_STATUS
             or head.method == "HEAD"
             or not head.keep_alive
             or keep_alive is False
             or (request._payload is not EMPTY_PAYLOAD and not request._payload.is_eof())
-            or len(body) >= _LARGE_BODY
+            or size >= _LARGE_BODY
             or self._closing
             or self._server.shutting_down
         ):
-            super().send_simple(request, status, reason, content_type, body, keep_alive)
-            return
+            return super().send_simple(request, status, reason, content_type, body, keep_alive)
         key = (status, reason, content_type)
         prefix = _SIMPLE_HEADS.get(key)
-        if prefix is None:
+        if prefix is None:  # (only statuses that carry a body are cached)
+            if status < 200 or status in _NO_BODY_STATUS:
+                return super().send_simple(request, status, reason, content_type, body, keep_alive)
             prefix = response_head_prefix(
                 HttpVersion11, status, reason, {_CONTENT_TYPE_NAME: content_type}
             )
@@ -176,9 +179,9 @@ class H1ResponseWriter(ResponseWriter):
             raise ConnectionResetError("Cannot write to closing transport")
         self._keep_alive = True
         self._eof_sent = True
-        transport.write(
-            b"%bContent-Length: %d\r\n%b\r\n%b" % (prefix, len(body), self._server.date_line, body)
-        )
+        data = b"%bContent-Length: %d\r\n%b\r\n%b" % (prefix, size, self._server.date_line, body)
+        transport.write(data)
+        return len(data) - size
 
     def write(self, data: bytes) -> Awaitable[None]:
         transport = self.transport

@@ -237,8 +237,9 @@ class H2Stream(ResponseWriter):
         keep_alive: bool | None,
         chunked: bool,
         body: bytes | None = None,
-    ) -> None:
-        """Send the HEADERS frame (and ``body`` when the whole body is known)."""
+    ) -> int:
+        """Send the HEADERS frame (and ``body`` when the whole body is known); 0: the size
+        of an HPACK-coded head depends on the connection's table, so it is not counted."""
         if self.closed or self._proto.transport is None:
             raise ConnectionResetError("Stream closed")
         if self._headers_sent:
@@ -277,6 +278,7 @@ class H2Stream(ResponseWriter):
         if core.send_response(self.stream_id, fields, body):
             self._progress = self._loop.time()  # the stall clock starts with the backlog
         self._proto._flush(len(body) if body else 0)
+        return 0
 
     def send_simple(
         self,
@@ -286,7 +288,7 @@ class H2Stream(ResponseWriter):
         content_type: str,
         body: bytes,
         keep_alive: bool | None,
-    ) -> None:
+    ) -> int:
         """``send_head`` for a whole response whose only header is Content-Type: the field
         list built directly, without a header multidict."""
         if (
@@ -297,8 +299,7 @@ class H2Stream(ResponseWriter):
             or status in (204, 304)
             or self.connect_protocol is not None
         ):
-            super().send_simple(request, status, reason, content_type, body, keep_alive)
-            return
+            return super().send_simple(request, status, reason, content_type, body, keep_alive)
         head_only = request._head.method == "HEAD"
         fields = [
             (b":status", _STATUS.get(status) or str(status).encode("ascii")),
@@ -314,6 +315,7 @@ class H2Stream(ResponseWriter):
         if self._proto._core.send_response(self.stream_id, fields, body):
             self._progress = self._loop.time()  # the stall clock starts with the backlog
         self._proto._flush(len(body))
+        return 0
 
     def write(self, data: bytes) -> Awaitable[None]:
         if self.closed or self._proto.transport is None:

@@ -44,7 +44,9 @@ class ResponseWriter:
         keep_alive: bool | None,
         chunked: bool,
         body: bytes | None = None,
-    ) -> None:
+    ) -> int:
+        """Send the head (and ``body`` when the whole body is known); the head's size in
+        bytes as it went on the wire (0 where that is not known, as for HTTP/2)."""
         raise NotImplementedError
 
     def send_simple(
@@ -55,9 +57,9 @@ class ResponseWriter:
         content_type: str,
         body: bytes,
         keep_alive: bool | None,
-    ) -> None:
+    ) -> int:
         """Send a whole response whose only header is ``Content-Type: content_type``."""
         headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE: content_type})
-        self.send_head(
+        return self.send_head(
             request, status, reason, headers, keep_alive=keep_alive, chunked=False, body=body
         )
