@@ -22,6 +22,19 @@ async def test_unfinished_head_is_disconnected() -> None:
     assert rec.paths == []
 
 
+async def test_unfinished_head_after_a_whole_request_is_disconnected() -> None:
+    """One read carries a whole request and the start of the next head: the first is
+    answered, and the unfinished one is held to the header timeout (the keep-alive timeout,
+    a minute here, does not apply to it)."""
+    async with serve_recording(header_timeout=0.2, keepalive_timeout=60) as (port, rec):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request("/one") + b"GET /two HTTP/1.1\r\nHost: t\r\n")
+        received = await _read_until_closed(reader)
+        writer.close()
+    assert statuses(received) == [200]
+    assert rec.paths == ["/one"]
+
+
 async def test_trickling_head_is_disconnected() -> None:
     """Sending a byte now and then does not extend the header deadline."""
     async with serve_recording(header_timeout=0.3) as (port, rec):

@@ -87,6 +87,7 @@ class H1RequestParser:
         "_started",
         "_upgrade",
         "_url",
+        "in_head",
         "max_field_size",
         "max_line_size",
     )
@@ -117,6 +118,10 @@ class H1RequestParser:
         self._data = b""
         self._in_body = False
         self._started = False  # full mode: a message has begun and not completed
+        # True while a request head has started but not finished arriving (a plain value,
+        # not a property: the protocol reads it after every feed). Only the full parser
+        # holds an unfinished head.
+        self.in_head = False
         self._reset_head()
 
     @property
@@ -139,11 +144,6 @@ class H1RequestParser:
         self._expect = False
         self._upgrade = False
         self._framed = False  # one of the four above was set
-
-    @property
-    def in_head(self) -> bool:
-        """True while a request head has started but not finished arriving."""
-        return self._started and not self._in_body  # only the full parser holds one
 
     def feed(self, data: bytes) -> int | None:
         """Parse ``data``; raise :class:`HttpProtocolError` on any violation."""
@@ -307,6 +307,7 @@ class H1RequestParser:
 
     def on_message_begin(self) -> None:
         self._started = True
+        self.in_head = True
 
     def on_url(self, url: bytes) -> None:
         if self._url:
@@ -351,6 +352,7 @@ class H1RequestParser:
             self._upgrade = True
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
         if len(self._headers) > self.max_headers:
             raise self._too_many_fields()
         parser = self._parser

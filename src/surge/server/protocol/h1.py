@@ -172,13 +172,15 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
             return
         if self._closing:
             return
-        if self._head_started is None:
-            self._head_started = self._loop.time()
+        parser = self._parser
         try:
-            offset = self._parser.feed(data)
+            offset = parser.feed(data)
         except HttpProtocolError as exc:
             self._protocol_error(exc)
             return
+        if parser.in_head and self._head_started is None:
+            # The header timeout runs from the read where an unfinished head began.
+            self._head_started = self._loop.time()
         if offset is not None:
             # The rest belongs to whatever protocol the handler switches to; stop parsing.
             self._upgraded = True
