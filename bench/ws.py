@@ -96,8 +96,9 @@ except ImportError:
 
 class FloorProtocol(asyncio.Protocol):
     """The ``floor`` reference: no framework, just what an echo must do at the least (answer
-    the handshake, unmask, frame the answer). It assumes what the load sends (one whole,
-    uncompressed frame per read, no control frames), so it runs the uncompressed scenarios."""
+    the handshake, unmask, frame the answers, one write per read). It assumes what the load
+    sends (whole uncompressed data frames, no control frames but the last close), so it runs
+    the uncompressed scenarios."""
 
     transport: Any = None
     head = b""
@@ -134,28 +135,35 @@ class FloorProtocol(asyncio.Protocol):
     def echo(self, data: bytes) -> None:
         buf = self.buf
         buf += data
-        while len(buf) >= 6:
-            n = buf[1] & 0x7F
-            start = 6 if n < 126 else 8 if n == 126 else 14
+        out = []  # the answers to one read go out in one write, as surge's do
+        pos = 0
+        while len(buf) - pos >= 6:
+            n = buf[pos + 1] & 0x7F
+            start = pos + (6 if n < 126 else 8 if n == 126 else 14)
             if n == 126:
-                n = int.from_bytes(buf[2:4], "big")
+                n = int.from_bytes(buf[pos + 2 : pos + 4], "big")
             elif n == 127:
-                n = int.from_bytes(buf[2:10], "big")
+                n = int.from_bytes(buf[pos + 2 : pos + 10], "big")
             if len(buf) < start + n:
-                return
+                break
             key = bytes(buf[start - 4 : start])
-            payload = bytes(buf[start : start + n])
-            plain = _unmask(payload, key)
+            plain = _unmask(bytes(buf[start : start + n]), key)
+            b0 = buf[pos]
             if n < 126:
-                head = bytes((buf[0], n))
+                head = bytes((b0, n))
             elif n < 65536:
-                head = bytes((buf[0], 126)) + n.to_bytes(2, "big")
+                head = bytes((b0, 126)) + n.to_bytes(2, "big")
             else:
-                head = bytes((buf[0], 127)) + n.to_bytes(8, "big")
-            del buf[: start + n]
-            self.transport.write(head + plain)
-            if head[0] & 0x0F == 0x8:  # a close frame: echoed as the answer, then TCP goes
+                head = bytes((b0, 127)) + n.to_bytes(8, "big")
+            out.append(head + plain)
+            pos = start + n
+            if b0 & 0x0F == 0x8:  # a close frame: echoed as the answer, then TCP goes
+                self.transport.writelines(out)
                 self.transport.close()
+                return
+        del buf[:pos]
+        if out:
+            self.transport.writelines(out)
 
 
 async def serve(framework: str, max_seconds: float) -> None:

@@ -95,6 +95,7 @@ class Receiving(Closing):
                 self._exception = exc
         self._ws_closed = True
         self._transport = None
+        self._held = None
         for fut in (self._waiter, self._close_waiter):
             if fut is not None and not fut.done():
                 fut.set_result(None)

@@ -43,8 +43,17 @@ class Sending(ChannelState):
             raise ConnectionResetError("Cannot write to closing transport")
         want = None if compress is None else bool(compress)
         if len(data) < _WRITELINES_FROM:
-            transport.write(conn.send_message(data, text=text, compress=want))
+            frame = conn.send_message(data, text=text, compress=want)
+            if self._queue:  # more received messages to answer: write with their answers
+                self._hold(frame)
+            elif self._held is not None:
+                self._held.append(frame)
+                self._flush_held()
+            else:
+                transport.write(frame)
         else:
+            if self._held is not None:
+                self._flush_held()
             transport.writelines(conn.message_parts(data, text=text, compress=want))
 
     async def _send(self, data: bytes) -> None:
