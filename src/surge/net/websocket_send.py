@@ -15,6 +15,8 @@ __all__ = ["Sending"]
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+# Module constants: an enum member read off its class costs a __getattr__ hook (Python 3.11).
+_OPEN = ConnectionState.OPEN
 # From this size a message's header and payload go to the transport separately (no copy).
 _WRITELINES_FROM = 16 * 1024
 
@@ -36,14 +38,19 @@ class Sending(ChannelState):
     def _send_message(self, data: bytes, text: bool, compress: int | bool | None) -> None:
         """Put one message on the transport now (the caller awaits only when paused)."""
         conn = self._conn
-        if conn is None or conn.state is not ConnectionState.OPEN:
+        if conn is None or conn.state is not _OPEN:
             conn = self._check_sendable()
         transport = self._transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
-        want = None if compress is None else bool(compress)
-        if len(data) < _WRITELINES_FROM:
-            frame = conn.send_message(data, text=text, compress=want)
+        n = len(data)
+        if n < _WRITELINES_FROM:
+            heads = conn.short_heads
+            if heads is not None and n < 126:
+                frame = heads[text][n] + data  # what send_message builds, without the call
+            else:
+                want = None if compress is None else bool(compress)
+                frame = conn.send_message(data, text=text, compress=want)
             if self._queue:  # more received messages to answer: write with their answers
                 self._hold(frame)
             elif self._held is not None:
@@ -54,6 +61,7 @@ class Sending(ChannelState):
         else:
             if self._held is not None:
                 self._flush_held()
+            want = None if compress is None else bool(compress)
             transport.writelines(conn.message_parts(data, text=text, compress=want))
 
     async def _send(self, data: bytes) -> None:

@@ -96,6 +96,7 @@ class WSConnection:
         "client",
         "close_code",
         "close_reason",
+        "short_heads",
         "state",
     )
 
@@ -119,6 +120,9 @@ class WSConnection:
             plain |= {0xC0 | OP_TEXT, 0xC0 | OP_BINARY}
         self._plain_ops = frozenset(plain)
         self._max_size = max_size
+        #: A server without deflate: headers of whole frames by payload length (< 126),
+        #: ``short_heads[text][n]``, for a caller to frame short messages without a call.
+        self.short_heads = (_BINARY_HEADS, _TEXT_HEADS) if not client and deflate is None else None
         self._deflater = MessageDeflater(deflate, compress_level) if deflate else None
         self._inflater = MessageInflater(deflate, max_size) if deflate else None
         self.state = ConnectionState.OPEN
