@@ -27,11 +27,13 @@ from surge.http.ws.frames import (
     OP_PING,
     OP_PONG,
     OP_TEXT,
+    VIEW_FROM,
     FrameReader,
     apply_mask,
     encode_frame,
     frame_header,
     mask_range,
+    mask_short,
     masked_header,
 )
 from surge.http.ws.models import WSMessage, WSMsgType
@@ -185,7 +187,10 @@ class WSConnection:
                 if stop > end:
                     break
                 if masked:
-                    payload = mask_range(data, start, stop, data[start - 4 : start])
+                    if length < VIEW_FROM:
+                        payload = mask_short(data[start:stop], data[start - 4 : start])
+                    else:
+                        payload = mask_range(data, start, stop, data[start - 4 : start])
                 else:
                     payload = data[start:stop]
                 if b0 & 0x40:
