@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+import surge
 from surge import web
 from surge.http.ws.connection import WSConnection
 from surge.http.ws.frames import encode_frame
+from surge.http.ws.handshake import accept_key
 from surge.http.ws.models import WSMsgType
 from surge.net.websocket import WebSocketChannel
 from tests.helpers import serve
@@ -73,15 +77,17 @@ async def echo(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def test_a_burst_in_one_write_gets_every_echo_in_order() -> None:
+@pytest.mark.parametrize("pad", [0, 1000])  # 1000: held frames pass HOLD_LIMIT mid-burst
+async def test_a_burst_in_one_write_gets_every_echo_in_order(pad: int) -> None:
     count = 500
+    messages = [b"m%d " % i + b"x" * pad for i in range(count)]
     async with serve(app_with(echo)) as base:
         reader, writer = await upgraded(port_of(base))
-        writer.write(b"".join(text(b"m%d" % i) for i in range(count)))
+        writer.write(b"".join(text(m) for m in messages))
         async with asyncio.timeout(10):
             got = [await read_frame(reader) for _ in range(count)]
         writer.close()
-    assert got == [(OP_TEXT, b"m%d" % i) for i in range(count)]
+    assert got == [(OP_TEXT, m) for m in messages]
 
 
 async def test_close_goes_after_the_echoes_held_before_it() -> None:
@@ -190,3 +196,46 @@ async def test_echoes_of_one_read_go_out_in_one_write() -> None:
     task.cancel()
     expected = b"".join(b"\x81\x01%d" % i for i in range(10))
     assert transport.calls == [expected, b"\x81\x05alone"]
+
+
+async def test_the_client_answers_a_burst_in_order() -> None:
+    """The surge client shares the channel: a raw server sends a burst of frames in one write,
+    the client answers each, the server unmasks and checks the answers in order."""
+    count = 300
+    answers: list[bytes] = []
+
+    async def raw_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+            + accept_key(key.decode()).encode()
+            + b"\r\n\r\n"
+            + b"".join(encode_frame(OP_TEXT, b"q%d" % i) for i in range(count))
+        )
+        for _ in range(count):
+            b0, b1 = await reader.readexactly(2)
+            assert (b0, b1 & 0x80) == (0x80 | OP_TEXT, 0x80)
+            mask = await reader.readexactly(4)
+            payload = await reader.readexactly(b1 & 0x7F)
+            answers.append(bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        writer.write(encode_frame(OP_CLOSE, (1000).to_bytes(2, "big")))
+        await reader.readexactly(2 + 4 + 2)  # the client's close answer (masked, code only)
+        writer.close()
+
+    server = await asyncio.start_server(raw_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with (
+        server,
+        surge.ClientSession() as session,
+        session.ws_connect(f"ws://127.0.0.1:{port}") as ws,
+        asyncio.timeout(10),
+    ):
+        async for msg in ws:
+            await ws.send_str("a" + msg.data[1:])
+    assert answers == [b"a%d" % i for i in range(count)]

@@ -1,5 +1,6 @@
-"""Sending on a WebSocket channel: messages go on the transport at once; a send waits only
-while the transport is paused (its buffer past the writer limit)."""
+"""Sending on a WebSocket channel: messages go on the transport at once (or, answering a
+burst of received messages, together with the other answers); a send waits only while the
+transport is paused (its buffer past the writer limit)."""
 
 from __future__ import annotations
 
