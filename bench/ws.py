@@ -3,37 +3,42 @@
     python -m bench.ws                     # all scenarios, 3 s each
     python -m bench.ws --duration 1 --only small-1
 
+    python -m bench.ws --only small-64 --window 16 --frameworks surge,aiohttp,floor
+
 Each server runs in its own process pinned to core 0 on uvloop (``--serve FRAMEWORK``); the load
-comes from the ``websockets`` client in this process (core 1), identical for both frameworks.
-Reported per scenario: round trips/s, MB/s (payload echoed, one direction) and the server's CPU
+is the lean raw-protocol client of ``bench/ws_load.py`` in this process (core 1), identical for
+every framework. Reported per scenario: the window (messages in flight per connection; 1 =
+lockstep round trips), round trips/s, MB/s (payload echoed, one direction) and the server's CPU
 per round trip (``/proc`` utime+stime), the figure least disturbed by a shared machine.
 
-Scenarios: ``small-1`` / ``small-64`` (32-byte text echo over 1 / 64 connections),
-``small-64-z`` (the same with permessage-deflate), ``1mib`` / ``1mib-z`` (1 MiB binary echo,
+Scenarios: ``small-1`` / ``small-64`` (32-byte text echo over 1 / 64 connections, lockstep),
+``small-1-w32`` / ``small-64-w16`` (the same with 32 / 16 messages in flight per connection),
+``small-64-z`` (small-64 with permessage-deflate), ``1mib`` / ``1mib-z`` (1 MiB binary echo,
 without / with permessage-deflate; the compressed payload is text-like, so it compresses).
+``--window N`` sets the window of every scenario run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.lifetime import die_with_parent
-from bench.procstat import cpu_seconds
+from bench.ws_load import measure
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_MSG = 16 * 1024 * 1024
-SMALL = "x" * 32
+SMALL = b"x" * 32
 BIG = os.urandom(1 << 20)
 BIG_TEXTLIKE = (b"the quick brown fox jumps over the lazy dog %d\n" * 25000)[: 1 << 20]
 
@@ -42,16 +47,20 @@ BIG_TEXTLIKE = (b"the quick brown fox jumps over the lazy dog %d\n" * 25000)[: 1
 class Scenario:
     name: str
     connections: int
-    payload: Any
+    payload: bytes
+    text: bool
     compress: bool
+    window: int = 1
 
 
 SCENARIOS = [
-    Scenario("small-1", 1, SMALL, False),
-    Scenario("small-64", 64, SMALL, False),
-    Scenario("small-64-z", 64, SMALL, True),
-    Scenario("1mib", 1, BIG, False),
-    Scenario("1mib-z", 1, BIG_TEXTLIKE, True),
+    Scenario("small-1", 1, SMALL, True, False),
+    Scenario("small-64", 64, SMALL, True, False),
+    Scenario("small-1-w32", 1, SMALL, True, False, 32),
+    Scenario("small-64-w16", 64, SMALL, True, False, 16),
+    Scenario("small-64-z", 64, SMALL, True, True),
+    Scenario("1mib", 1, BIG, False, False),
+    Scenario("1mib-z", 1, BIG_TEXTLIKE, False, True),
 ]
 
 
@@ -87,8 +96,9 @@ except ImportError:
 
 class FloorProtocol(asyncio.Protocol):
     """The ``floor`` reference: no framework, just what an echo must do at the least (answer
-    the handshake, unmask, frame the answer). It assumes what the load sends (one whole,
-    uncompressed frame per read, no control frames), so it runs the uncompressed scenarios."""
+    the handshake, unmask, frame the answers, one write per read). It assumes what the load
+    sends (whole uncompressed data frames, no control frames but the last close), so it runs
+    the uncompressed scenarios."""
 
     transport: Any = None
     head = b""
@@ -125,28 +135,35 @@ class FloorProtocol(asyncio.Protocol):
     def echo(self, data: bytes) -> None:
         buf = self.buf
         buf += data
-        while len(buf) >= 6:
-            n = buf[1] & 0x7F
-            start = 6 if n < 126 else 8 if n == 126 else 14
+        out = []  # the answers to one read go out in one write, as surge's do
+        pos = 0
+        while len(buf) - pos >= 6:
+            n = buf[pos + 1] & 0x7F
+            start = pos + (6 if n < 126 else 8 if n == 126 else 14)
             if n == 126:
-                n = int.from_bytes(buf[2:4], "big")
+                n = int.from_bytes(buf[pos + 2 : pos + 4], "big")
             elif n == 127:
-                n = int.from_bytes(buf[2:10], "big")
+                n = int.from_bytes(buf[pos + 2 : pos + 10], "big")
             if len(buf) < start + n:
-                return
+                break
             key = bytes(buf[start - 4 : start])
-            payload = bytes(buf[start : start + n])
-            plain = _unmask(payload, key)
+            plain = _unmask(bytes(buf[start : start + n]), key)
+            b0 = buf[pos]
             if n < 126:
-                head = bytes((buf[0], n))
+                head = bytes((b0, n))
             elif n < 65536:
-                head = bytes((buf[0], 126)) + n.to_bytes(2, "big")
+                head = bytes((b0, 126)) + n.to_bytes(2, "big")
             else:
-                head = bytes((buf[0], 127)) + n.to_bytes(8, "big")
-            del buf[: start + n]
-            self.transport.write(head + plain)
-            if head[0] & 0x0F == 0x8:  # a close frame: echoed as the answer, then TCP goes
+                head = bytes((b0, 127)) + n.to_bytes(8, "big")
+            out.append(head + plain)
+            pos = start + n
+            if b0 & 0x0F == 0x8:  # a close frame: echoed as the answer, then TCP goes
+                self.transport.writelines(out)
                 self.transport.close()
+                return
+        del buf[:pos]
+        if out:
+            self.transport.writelines(out)
 
 
 async def serve(framework: str, max_seconds: float) -> None:
@@ -176,51 +193,6 @@ async def serve(framework: str, max_seconds: float) -> None:
             await runner.cleanup()
         else:
             server.close()
-
-
-# --- the load (this process) -----------------------------------------------------------------
-
-
-async def measure(port: int, pid: int, scenario: Scenario, duration: float) -> dict[str, float]:
-    from websockets.asyncio.client import connect
-
-    path = "/z" if scenario.compress else "/"
-    compression = "deflate" if scenario.compress else None
-    url = f"ws://127.0.0.1:{port}{path}"
-    conns = [
-        await connect(url, compression=compression, max_size=MAX_MSG)
-        for _ in range(scenario.connections)
-    ]
-    payload = scenario.payload
-    size = len(payload)
-    counts = [0] * len(conns)
-    stop_at = 0.0
-
-    async def loop_one(i: int) -> None:
-        ws = conns[i]
-        while time.monotonic() < stop_at:
-            await ws.send(payload)
-            echoed = await ws.recv()
-            assert len(echoed) == size
-            counts[i] += 1
-
-    stop_at = time.monotonic() + min(0.5, duration)  # warm-up
-    await asyncio.gather(*(loop_one(i) for i in range(len(conns))))
-    counts = [0] * len(conns)
-    cpu0 = cpu_seconds(pid)
-    start = time.monotonic()
-    stop_at = start + duration
-    await asyncio.gather(*(loop_one(i) for i in range(len(conns))))
-    elapsed = time.monotonic() - start
-    cpu = cpu_seconds(pid) - cpu0
-    for ws in conns:
-        await ws.close()
-    total = sum(counts)
-    return {
-        "rt_per_s": total / elapsed,
-        "mb_per_s": total * size / elapsed / 1e6,
-        "cpu_us_per_rt": cpu / total * 1e6 if total else float("nan"),
-    }
 
 
 def start_server(framework: str, surge_src: Path, max_seconds: float) -> tuple[Any, int]:
@@ -253,6 +225,7 @@ def main() -> None:
     parser.add_argument("--serve", choices=["surge", "aiohttp", "floor"])
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--window", type=int, default=0, help="messages in flight per connection")
     parser.add_argument("--only", default="")
     parser.add_argument("--frameworks", default="surge,aiohttp")
     parser.add_argument("--surge-src", type=Path, default=REPO / "src")
@@ -266,6 +239,8 @@ def main() -> None:
         os.sched_setaffinity(0, {1})
     wanted = set(filter(None, args.only.split(",")))
     scenarios = [s for s in SCENARIOS if not wanted or s.name in wanted]
+    if args.window:
+        scenarios = [dataclasses.replace(s, window=args.window) for s in scenarios]
     frameworks = args.frameworks.split(",")
     results: dict[tuple[str, str], dict[str, float]] = {}
     servers = {fw: start_server(fw, args.surge_src, args.max_seconds) for fw in frameworks}
@@ -277,26 +252,38 @@ def main() -> None:
                     continue
                 proc, port = servers[fw]
                 results[fw, scenario.name] = uvloop.run(
-                    measure(port, proc.pid, scenario, args.duration)
+                    measure(
+                        port,
+                        proc.pid,
+                        connections=scenario.connections,
+                        payload=scenario.payload,
+                        text=scenario.text,
+                        compress=scenario.compress,
+                        window=scenario.window,
+                        duration=args.duration,
+                    )
                 )
     finally:
         for proc, _ in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
-    print(f"{'scenario':<12} {'framework':<9} {'rt/s':>9} {'MB/s':>8} {'CPU us/rt':>10}")
+    print(
+        f"{'scenario':<13} {'window':>6} {'framework':<9} {'rt/s':>9} {'MB/s':>8} {'CPU us/rt':>10}"
+    )
     for scenario in scenarios:
         for fw in frameworks:
             if (fw, scenario.name) not in results:
                 continue
             r = results[fw, scenario.name]
             print(
-                f"{scenario.name:<12} {fw:<9} {r['rt_per_s']:>9.0f} {r['mb_per_s']:>8.1f}"
+                f"{scenario.name:<13} {scenario.window:>6} {fw:<9} {r['rt_per_s']:>9.0f}"
+                f" {r['mb_per_s']:>8.1f}"
                 f" {r['cpu_us_per_rt']:>10.1f}"
             )
         if {"surge", "aiohttp"} <= set(frameworks):
             s, a = results["surge", scenario.name], results["aiohttp", scenario.name]
             print(
-                f"{'':<12} {'ratio':<9} {s['rt_per_s'] / a['rt_per_s']:>8.2f}x"
+                f"{'':<13} {'':>6} {'ratio':<9} {s['rt_per_s'] / a['rt_per_s']:>8.2f}x"
                 f" {'':>8} {a['cpu_us_per_rt'] / s['cpu_us_per_rt']:>9.2f}x (CPU aiohttp/surge)"
             )
 

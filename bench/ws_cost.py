@@ -5,7 +5,8 @@
     python -m bench.ws_cost --run small 1000        # one run (what callgrind counts)
 
 A :class:`WebSocketChannel` is started on a fake transport; client frames (masked, compressed
-where the scenario says) go in through the protocol's ``data_received`` and an echo handler, as
+where the scenario says; ``small-x16``: 16 frames per read, as a windowed load delivers them)
+go in through the protocol's ``data_received`` and an echo handler, as
 in ``bench/ws.py``, answers each with ``send_str``/``send_bytes``. The transport only records
 what was written. ``valgrind --tool=callgrind`` counts the instructions of two runs of different
 lengths; their difference divided by the difference in messages is the cost of one message,
@@ -37,14 +38,21 @@ SMALL = b"x" * 32
 BIG = bytes(range(256)) * 4096
 BIG_TEXTLIKE = (b"the quick brown fox jumps over the lazy dog %d\n" * 25000)[: 1 << 20]
 
-# name: (opcode, payload, compressed)
-SCENARIOS: dict[str, tuple[int, bytes, bool]] = {
-    "small": (OP_TEXT, SMALL, False),
-    "small-z": (OP_TEXT, SMALL, True),
-    "1mib": (OP_BINARY, BIG, False),
-    "1mib-z": (OP_TEXT, BIG_TEXTLIKE, True),
+# name: (opcode, payload, compressed, messages per read)
+SCENARIOS: dict[str, tuple[int, bytes, bool, int]] = {
+    "small": (OP_TEXT, SMALL, False, 1),
+    "small-x16": (OP_TEXT, SMALL, False, 16),
+    "small-z": (OP_TEXT, SMALL, True, 1),
+    "1mib": (OP_BINARY, BIG, False, 1),
+    "1mib-z": (OP_TEXT, BIG_TEXTLIKE, True, 1),
 }
-RUNS = {"small": (1000, 3000), "small-z": (1000, 3000), "1mib": (10, 30), "1mib-z": (10, 30)}
+RUNS = {
+    "small": (1000, 3000),
+    "small-x16": (1600, 4800),
+    "small-z": (1000, 3000),
+    "1mib": (10, 30),
+    "1mib-z": (10, 30),
+}
 
 
 def client_frame(opcode: int, payload: bytes, *, rsv1: bool) -> bytes:
@@ -81,6 +89,8 @@ class FakeTransport(asyncio.Transport):
         self.loop = loop
         self.protocol: Any = None
         self.written = 0
+        self.calls = 0
+        self.target = 0
         self.waiter: asyncio.Future[None] | None = None
 
     def set_protocol(self, protocol: Any) -> None:
@@ -112,8 +122,9 @@ class FakeTransport(asyncio.Transport):
 
     def _wrote(self, n: int) -> None:
         self.written += n
+        self.calls += 1
         waiter = self.waiter
-        if waiter is not None:
+        if waiter is not None and self.written >= self.target:
             self.waiter = None
             waiter.set_result(None)
 
@@ -136,9 +147,11 @@ async def echo(ws: Channel) -> None:
             await ws.send_bytes(msg.data)
 
 
-async def run(name: str, count: int) -> int:
-    opcode, payload, compressed = SCENARIOS[name]
+async def run(name: str, count: int) -> tuple[int, int]:
+    opcode, payload, compressed, per_read = SCENARIOS[name]
     first, later = frames(opcode, payload, compressed)
+    if per_read > 1:  # a burst: several whole frames in one read (uncompressed only)
+        first = later = later * per_read
     loop = asyncio.get_running_loop()
     transport = FakeTransport(loop)
     ws = Channel()
@@ -160,13 +173,15 @@ async def run(name: str, count: int) -> int:
         [frame[i : i + READ_SIZE] for i in range(0, len(frame), READ_SIZE)]
         for frame in (first, later)
     ]
-    for i in range(count):
+    echo_size = len(payload) + (2 if len(payload) < 126 else 4 if len(payload) < 65536 else 10)
+    for i in range(count // per_read):
+        transport.target = transport.written + (echo_size * per_read if not compressed else 1)
         done = transport.waiter = loop.create_future()
         for chunk in chunks[i > 0]:
             proto.data_received(chunk)
         await done
     task.cancel()
-    return transport.written
+    return transport.written, transport.calls
 
 
 def main_run(name: str, count: int) -> None:
@@ -176,8 +191,8 @@ def main_run(name: str, count: int) -> None:
         runner: Any = uvloop.run
     except ImportError:
         runner = asyncio.run
-    written = runner(run(name, count))
-    print(f"{name} {count} messages, {written} bytes written")
+    written, calls = runner(run(name, count))
+    print(f"{name} {count} messages, {written} bytes written in {calls} write calls")
 
 
 def callgrind(name: str, count: int) -> int:

@@ -10,6 +10,9 @@ Invariants:
   never waits for the application to call ``receive``.
 - Received messages queue until ``receive``; past a high-water mark the transport stops
   reading (backpressure instead of unbounded memory).
+- Frames sent while received messages are still queued are held and written together (one
+  syscall for the answers to a burst), in the order sent, before any control frame, and at
+  the latest on the next loop turn (``websocket_state.ChannelState._hold``).
 - The close handshake always ends with the transport closed: when both close frames went, or
   when the peer does not answer within the close timeout, or on a protocol error.
 """

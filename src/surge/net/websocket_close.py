@@ -40,6 +40,7 @@ class Closing(ChannelState):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
+        self._flush_held()
         if self._conn is not None and self._conn.client:
             # RFC 6455 7.1.1: the server should close first; don't wait for it forever.
             loop = self._loop
@@ -67,6 +68,7 @@ class Closing(ChannelState):
         if self._close_waiter is not None and not self._close_waiter.done():
             self._close_waiter.set_result(None)
         if self._transport is not None:
+            self._flush_held()
             self._transport.close()
 
     async def close(

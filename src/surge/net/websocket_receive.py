@@ -22,6 +22,7 @@ _BINARY = WSMsgType.BINARY
 _PING = WSMsgType.PING
 _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
+_CLOSE_SENT = ConnectionState.CLOSE_SENT
 
 
 class Receiving(Closing):
@@ -54,10 +55,11 @@ class Receiving(Closing):
         conn = self._conn
         assert conn is not None
         queue = self._queue
+        closing = conn.state is _CLOSE_SENT  # changes only with a close frame, which ends this
         for msg in messages:
             kind = msg[0]
             if kind is _TEXT or kind is _BINARY:
-                if conn.state is not ConnectionState.CLOSE_SENT:  # else: dropped while closing
+                if not closing:  # else: dropped while closing
                     queue.append(msg)
             elif kind is _PING:
                 if self._autoping:
@@ -95,6 +97,7 @@ class Receiving(Closing):
                 self._exception = exc
         self._ws_closed = True
         self._transport = None
+        self._held = None
         for fut in (self._waiter, self._close_waiter):
             if fut is not None and not fut.done():
                 fut.set_result(None)
@@ -194,4 +197,9 @@ class Receiving(Closing):
                 return msg
             if self._transport is None or self._lost_called or self._ws_closed:
                 raise StopAsyncIteration  # CLOSING or CLOSED
-            await self._wait(None)
+            if self._waiter is None and self._receive_timeout is None:
+                # The usual wait, inlined: _wait minus its checks, which cannot apply here.
+                waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
+                await waiter
+            else:
+                await self._wait(None)

@@ -1,5 +1,6 @@
-"""Sending on a WebSocket channel: messages go on the transport at once; a send waits only
-while the transport is paused (its buffer past the writer limit)."""
+"""Sending on a WebSocket channel: messages go on the transport at once (or, answering a
+burst of received messages, together with the other answers); a send waits only while the
+transport is paused (its buffer past the writer limit)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 
 from surge.http.ws.connection import ConnectionState, WSConnection
 from surge.http.ws.models import WSMsgType
-from surge.net.websocket_state import ChannelState
+from surge.net.websocket_state import HOLD_LIMIT, ChannelState
 
 __all__ = ["Sending"]
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+# Module constants: an enum member read off its class costs a __getattr__ hook (Python 3.11).
+_OPEN = ConnectionState.OPEN
 # From this size a message's header and payload go to the transport separately (no copy).
 _WRITELINES_FROM = 16 * 1024
 
@@ -36,15 +39,37 @@ class Sending(ChannelState):
     def _send_message(self, data: bytes, text: bool, compress: int | bool | None) -> None:
         """Put one message on the transport now (the caller awaits only when paused)."""
         conn = self._conn
-        if conn is None or conn.state is not ConnectionState.OPEN:
+        if conn is None or conn.state is not _OPEN:
             conn = self._check_sendable()
         transport = self._transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
-        want = None if compress is None else bool(compress)
-        if len(data) < _WRITELINES_FROM:
-            transport.write(conn.send_message(data, text=text, compress=want))
+        n = len(data)
+        if n < _WRITELINES_FROM:
+            heads = conn.short_heads
+            if heads is not None and n < 126:
+                frame = heads[text][n] + data  # what send_message builds, without the call
+            else:
+                want = None if compress is None else bool(compress)
+                frame = conn.send_message(data, text=text, compress=want)
+            held = self._held
+            if self._queue:  # more received messages to answer: write with their answers
+                if held is None:
+                    self._hold(frame)
+                else:  # _hold's second case, inlined: once per message of a burst
+                    held.append(frame)
+                    self._held_size += len(frame)
+                    if self._held_size >= HOLD_LIMIT:
+                        self._flush_held()
+            elif held is not None:
+                held.append(frame)
+                self._flush_held()
+            else:
+                transport.write(frame)
         else:
+            if self._held is not None:
+                self._flush_held()
+            want = None if compress is None else bool(compress)
             transport.writelines(conn.message_parts(data, text=text, compress=want))
 
     async def _send(self, data: bytes) -> None:

@@ -19,6 +19,8 @@ __all__ = ["HIGH_WATER", "LOW_WATER", "ChannelState"]
 
 HIGH_WATER = 64  # queued messages before the transport pauses
 LOW_WATER = 16
+# Bytes of held-back frames (see ``ChannelState._hold``) written at once past this.
+HOLD_LIMIT = 64 * 1024
 
 
 class ChannelState:
@@ -41,6 +43,9 @@ class ChannelState:
     _last_rx = 0.0
     _lost_called = False
     _pending_fail: WSProtocolError | None = None
+    # Frames held back to go out in one write (``_hold``), and their size.
+    _held: list[bytes] | None = None
+    _held_size = 0
 
     def _ws_configure(
         self,
@@ -97,7 +102,38 @@ class ChannelState:
         transport = self._transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
+        if self._held is not None:
+            self._flush_held()  # what was sent before goes first
         transport.write(data)
+
+    def _hold(self, frame: bytes) -> None:
+        """Keep ``frame`` to write with the next ones: called while received messages are
+        still queued, which the handler takes without suspending, so an echo of a burst of N
+        messages costs one write (one send syscall) instead of N. The last send of the burst
+        (or one past HOLD_LIMIT) writes them all; a callback on the next loop turn does if
+        the handler suspends first, so nothing waits on the handler reading again."""
+        held = self._held
+        if held is None:
+            self._held = [frame]
+            self._held_size = len(frame)
+            loop = self._loop
+            assert loop is not None
+            loop.call_soon(self._flush_held)
+            return
+        held.append(frame)
+        self._held_size += len(frame)
+        if self._held_size >= HOLD_LIMIT:
+            self._flush_held()
+
+    def _flush_held(self) -> None:
+        """Write the held-back frames (in one call) if the transport still takes them."""
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.writelines(held)
 
     def _push(self, msg: WSMessage) -> None:
         queue = self._queue

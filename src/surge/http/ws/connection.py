@@ -27,11 +27,13 @@ from surge.http.ws.frames import (
     OP_PING,
     OP_PONG,
     OP_TEXT,
+    VIEW_FROM,
     FrameReader,
     apply_mask,
     encode_frame,
     frame_header,
     mask_range,
+    mask_short,
     masked_header,
 )
 from surge.http.ws.models import WSMessage, WSMsgType
@@ -96,6 +98,7 @@ class WSConnection:
         "client",
         "close_code",
         "close_reason",
+        "short_heads",
         "state",
     )
 
@@ -119,6 +122,9 @@ class WSConnection:
             plain |= {0xC0 | OP_TEXT, 0xC0 | OP_BINARY}
         self._plain_ops = frozenset(plain)
         self._max_size = max_size
+        #: A server without deflate: headers of whole frames by payload length (< 126),
+        #: ``short_heads[text][n]``, for a caller to frame short messages without a call.
+        self.short_heads = (_BINARY_HEADS, _TEXT_HEADS) if not client and deflate is None else None
         self._deflater = MessageDeflater(deflate, compress_level) if deflate else None
         self._inflater = MessageInflater(deflate, max_size) if deflate else None
         self.state = ConnectionState.OPEN
@@ -181,7 +187,10 @@ class WSConnection:
                 if stop > end:
                     break
                 if masked:
-                    payload = mask_range(data, start, stop, data[start - 4 : start])
+                    if length < VIEW_FROM:
+                        payload = mask_short(data[start:stop], data[start - 4 : start])
+                    else:
+                        payload = mask_range(data, start, stop, data[start - 4 : start])
                 else:
                     payload = data[start:stop]
                 if b0 & 0x40:

@@ -26,6 +26,7 @@ __all__ = [
     "OP_PING",
     "OP_PONG",
     "OP_TEXT",
+    "VIEW_FROM",
     "FrameChunk",
     "FrameReader",
     "apply_mask",
@@ -33,6 +34,7 @@ __all__ = [
     "frame_header",
     "mask_range",
     "mask_range_python",
+    "mask_short",
     "masked_header",
 ]
 
@@ -58,7 +60,7 @@ _XOR = [bytes(b ^ k for b in range(256)) for k in range(256)]
 # (measured with callgrind: they cost about 25 instructions per byte against 40).
 _TRANSLATE_FROM = 512
 # Below this size the C mask gets a copied slice: cheaper than a memoryview and its slice.
-_VIEW_FROM = 4096
+VIEW_FROM = 4096
 
 try:
     from websockets.speedups import apply_mask as _c_mask
@@ -110,7 +112,7 @@ def _mask_range_c(
     if offset & 3:
         shift = offset & 3
         key = key[shift:] + key[:shift]
-    if stop - start < _VIEW_FROM:
+    if stop - start < VIEW_FROM:
         return _c_mask(buf[start:stop], key)
     # Released at once: a bytearray with a live view could not be resized afterwards.
     with memoryview(buf) as view:
@@ -120,6 +122,15 @@ def _mask_range_c(
 #: ``buf[start:stop]`` XORed with ``key`` (``offset``: the range's position in the payload),
 #: without first copying a long range out of ``buf``.
 mask_range = _mask_range_c if C_MASK else mask_range_python
+
+
+def _mask_short_python(data: bytes, key: bytes) -> bytes:
+    return mask_range_python(data, 0, len(data), key)
+
+
+#: ``data`` XORed with ``key``: the C function itself when there is one (no Python call in
+#: between, for short payloads already sliced out of the buffer).
+mask_short = _c_mask if C_MASK else _mask_short_python
 
 
 def frame_header(opcode: int, length: int, *, fin: bool = True, rsv1: bool = False) -> bytes:
