@@ -1,28 +1,31 @@
 """Application: routes, middlewares, state, signals, lifespan; the request entry point.
 
 The middleware chain for a route is composed once and cached; a handler with no middleware is
-called directly.
+called directly. Its parts live next to it: ``AppKey`` (app_keys), ``cleanup_ctx`` and
+lifespans (app_lifecycle), the middleware list and chain links (middleware_chain); all are
+still importable from here.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 import sys
 import warnings
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterator,
-    MutableMapping,
-    Sequence,
-)
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
+from surge.server.app_keys import AppKey
+from surge.server.app_lifecycle import (
+    CleanupContext,
+    CleanupError,
+    _SubappSignal,
+    lifespanContext,
+    positional_arity,
+)
 from surge.server.exceptions import HTTPException
+from surge.server.middleware_chain import Handler, Middleware, _MiddlewareList, _Next
 from surge.server.request import BaseRequest, Request
 from surge.server.routing.router import UrlDispatcher
 from surge.server.signals import Signal, Signals
@@ -35,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["AppKey", "Application", "CleanupContext", "CleanupError", "lifespanContext"]
 
 _T = TypeVar("_T")
-Handler = Callable[["Request"], Awaitable["StreamResponse"]]
-Middleware = Callable[["Request", Handler], Awaitable["StreamResponse"]]
 web_logger = logging.getLogger("surge.web")
 _new_request = object.__new__
 
@@ -46,81 +47,6 @@ def _with_max_fields(factory: Callable[..., Request], limit: int, *args: Any) ->
     request = factory(*args)
     request._client_max_fields = limit
     return request
-
-
-class AppKey(Generic[_T]):
-    """A typed key for application state: ``DB = web.AppKey("db", Pool)``; ``app[DB]``."""
-
-    __slots__ = ("_name", "_t")
-
-    def __init__(self, name: str, t: type[_T] | None = None) -> None:
-        frame = inspect.currentframe()
-        module = ""
-        if frame is not None and frame.f_back is not None:
-            module = frame.f_back.f_globals.get("__name__", "")
-        self._name = f"{module}.{name}" if module and module != "__main__" else name
-        self._t = t
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, AppKey):
-            return self._name < other._name
-        return True
-
-    def __repr__(self) -> str:
-        t = self._t
-        tname = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
-        return f"<AppKey({self._name}, type={tname})>"
-
-
-class CleanupError(ExceptionGroup, RuntimeError):
-    """Several cleanup contexts failed: a ``RuntimeError`` (as aiohttp's) and an exception group."""
-
-
-class CleanupContext(list[Callable[["Application"], AsyncIterator[None]]]):
-    """``app.cleanup_ctx``: async generators run to their ``yield`` at startup, resumed at cleanup."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._running: list[AsyncIterator[None]] = []
-
-    async def _on_startup(self, app: Application) -> None:
-        for factory in self:
-            iterator = factory(app)
-            if hasattr(iterator, "__aenter__") and not hasattr(iterator, "__anext__"):
-                iterator = _cm_as_iterator(iterator)
-            await iterator.__anext__()
-            self._running.append(iterator)
-
-    async def _on_cleanup(self, app: Application) -> None:
-        errors: list[BaseException] = []
-        for iterator in reversed(self._running):
-            try:
-                await iterator.__anext__()
-            except StopAsyncIteration:
-                pass
-            except Exception as exc:
-                errors.append(exc)
-            else:
-                errors.append(RuntimeError(f"{iterator!r} has more than one 'yield'"))
-        self._running.clear()
-        if errors:
-            if len(errors) == 1:
-                raise errors[0]
-            raise CleanupError("Multiple errors on cleanup stage", cast(list[Exception], errors))
-
-
-async def _cm_as_iterator(cm: Any) -> AsyncIterator[None]:
-    async with cm:
-        yield
-
-
-def lifespanContext(func: Callable[[Application], Any]) -> Callable[[Application], Any]:
-    """Mark an async generator ``async def lifespan(app): ...; yield; ...`` as a lifespan.
-
-    The code before ``yield`` runs at startup, the rest at cleanup:
-    ``web.Application(lifespan=lifespan)``.
-    """
-    return func
 
 
 class Application(MutableMapping[Any, Any]):
@@ -378,9 +304,7 @@ class Application(MutableMapping[Any, Any]):
         if pre:
             services = MappingProxyType(self._state)
             for handler in pre:
-                await (
-                    handler(self, services) if _positional_arity(handler) >= 2 else handler(self)
-                )
+                await (handler(self, services) if positional_arity(handler) >= 2 else handler(self))
         await self.on_shutdown.send(self)
 
     async def cleanup(self) -> None:
@@ -521,7 +445,7 @@ class Application(MutableMapping[Any, Any]):
         for hook in self._on_exception:
             arity = self._exception_arity.get(hook)
             if arity is None:
-                arity = self._exception_arity[hook] = _positional_arity(hook)
+                arity = self._exception_arity[hook] = positional_arity(hook)
             if arity >= 2:
                 response = await hook(request, exc)
                 if response is not None:
@@ -531,86 +455,3 @@ class Application(MutableMapping[Any, Any]):
                 if response is not None and response.status == status:
                     return cast("StreamResponse", response)
         return None
-
-
-class _SubappSignal:
-    """A parent's signal receiver that sends a sub-app's signal with the sub-app."""
-
-    __slots__ = ("_app", "_signal")
-
-    def __init__(self, signal: Signal, app: Application) -> None:
-        self._signal = signal
-        self._app = app
-
-    async def __call__(self, parent: Application) -> None:
-        await self._signal.send(self._app)
-
-    def __repr__(self) -> str:
-        return f"<sub-app {self._app!r} signal>"
-
-
-class _Next:
-    """One link of a middleware chain: ``mw(request, next_handler)``."""
-
-    __slots__ = ("_handler", "_middleware")
-
-    def __init__(self, middleware: Middleware, handler: Handler) -> None:
-        self._middleware = middleware
-        self._handler = handler
-
-    def __call__(self, request: Request) -> Awaitable[StreamResponse]:
-        return self._middleware(request, self._handler)
-
-
-class _MiddlewareList(list[Middleware]):
-    def __init__(self, items: Sequence[Middleware] = ()) -> None:
-        super().__init__()
-        self._frozen = False
-        for item in items:
-            self.append(item)
-
-    def freeze(self) -> None:
-        self._frozen = True
-
-    def _check(self) -> None:
-        if self._frozen:
-            raise RuntimeError("Cannot modify frozen list.")
-
-    def append(self, item: Middleware) -> None:
-        self._check()
-        if getattr(item, "__middleware_version__", 1) != 1:
-            warnings.warn(f"old-style middleware {item!r}", DeprecationWarning, stacklevel=2)
-        super().append(item)
-
-    def extend(self, items: Any) -> None:
-        for item in items:
-            self.append(item)
-
-    def insert(self, index: Any, item: Middleware) -> None:
-        self._check()
-        super().insert(index, item)
-
-    def remove(self, item: Middleware) -> None:
-        self._check()
-        super().remove(item)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._check()
-        super().__setitem__(index, value)
-
-    def __delitem__(self, index: Any) -> None:
-        self._check()
-        super().__delitem__(index)
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return id(self)
-
-
-def _positional_arity(func: Callable[..., Any]) -> int:
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return 2
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return 2
-    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))

@@ -2,28 +2,26 @@
 
 Construction is cheap: the head stays as raw ``(bytes, bytes)`` pairs and the headers proxy,
 URL, query and cookies are built on first access. The body is read once and cached.
+The hot path (``Application._make_request``) sets instance attributes directly on
+``object.__new__(Request)``; the per-request defaults it relies on are class attributes here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
-import json
-import sys
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from email.utils import parsedate_to_datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDictProxy
 from yarl import URL
 
-from surge.http.conditional import ETag, parse_etag_list
 from surge.http.h1.parser import RequestHead
-from surge.net.multipart import MultipartReader
 from surge.net.streams import StreamReader
-from surge.net.trailers import NO_TRAILERS
 from surge.server.forms import FileField
+from surge.server.request_body import RequestBody
+from surge.server.request_conditional import ConditionalHeaders
+from surge.server.request_origin import RequestOrigin
 from surge.util.reify import reify
 
 if TYPE_CHECKING:
@@ -33,10 +31,14 @@ if TYPE_CHECKING:
 __all__ = ["BaseRequest", "FileField", "Request"]
 
 
-class BaseRequest(MutableMapping[str, Any]):
-    """An HTTP request on the server side, independent of any application."""
+class BaseRequest(RequestBody, ConditionalHeaders, RequestOrigin, MutableMapping[str, Any]):
+    """An HTTP request on the server side, independent of any application.
 
-    POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
+    Its jobs beyond the head and headers live in mixins: reading the body
+    (:mod:`.request_body`), conditional and range headers (:mod:`.request_conditional`),
+    the peer, scheme, host and URL (:mod:`.request_origin`).
+    """
+
     # The on_response_prepare signals of the matched apps (set with the match info).
     _prepare_hooks: tuple[Any, ...] = ()
     # Defaults most requests never change, kept on the class: a request costs only the
@@ -208,35 +210,6 @@ class BaseRequest(MutableMapping[str, Any]):
         """How many form fields :meth:`post` accepts (413 past it; 0: no limit)."""
         return self._client_max_fields
 
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        transport = self.transport
-        if transport is None:
-            return default
-        return transport.get_extra_info(name, default)
-
-    @reify
-    def remote(self) -> str | None:
-        """The peer's address (IP, or the Unix socket path)."""
-        transport = self.transport
-        if transport is None:
-            return None
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, list | tuple):
-            return str(peer[0])
-        return str(peer) if peer is not None else None
-
-    @reify
-    def secure(self) -> bool:
-        return self.scheme == "https"
-
-    @reify
-    def scheme(self) -> str:
-        """``https`` when the connection is TLS, else ``http`` (never from the target)."""
-        transport = self.transport
-        if transport is not None and transport.get_extra_info("sslcontext") is not None:
-            return "https"
-        return "http"
-
     @property
     def keep_alive(self) -> bool:
         return bool(self._head.keep_alive)
@@ -296,30 +269,6 @@ class BaseRequest(MutableMapping[str, Any]):
         """The query parameters (``request.query.getall('tag')`` for repeated ones)."""
         return self.rel_url.query
 
-    @reify
-    def url(self) -> URL:
-        """The absolute URL, built from the scheme and Host header."""
-        return URL.build(scheme=self.scheme, authority=self.host).join(self.rel_url)
-
-    @reify
-    def host(self) -> str:
-        """The Host header, else the machine's name (``socket.getfqdn()``)."""
-        host = self.headers.get("Host")
-        if host is not None:
-            return host
-        import socket
-
-        return socket.getfqdn()
-
-    @reify
-    def forwarded(self) -> tuple[MappingProxyType[str, str], ...]:
-        """The parsed ``Forwarded`` headers (RFC 7239), one mapping per element."""
-        from surge.http.headers import parse_forwarded
-
-        return tuple(
-            MappingProxyType(e) for e in parse_forwarded(self.headers.getall("Forwarded", []))
-        )
-
     # headers ---------------------------------------------------------------------------------
 
     @reify
@@ -372,230 +321,6 @@ class BaseRequest(MutableMapping[str, Any]):
     @property
     def content_length(self) -> int | None:
         return self._head.content_length
-
-    def _http_date(self, name: str) -> datetime.datetime | None:
-        value = self.headers.get(name)
-        if not value:
-            return None
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.UTC)
-        return parsed
-
-    @reify
-    def if_modified_since(self) -> datetime.datetime | None:
-        return self._http_date("If-Modified-Since")
-
-    @reify
-    def if_unmodified_since(self) -> datetime.datetime | None:
-        return self._http_date("If-Unmodified-Since")
-
-    @reify
-    def if_range(self) -> datetime.datetime | None:
-        return self._http_date("If-Range")
-
-    @reify
-    def if_match(self) -> tuple[ETag, ...] | None:
-        return parse_etag_list(self.headers.get("If-Match"))
-
-    @reify
-    def if_none_match(self) -> tuple[ETag, ...] | None:
-        return parse_etag_list(self.headers.get("If-None-Match"))
-
-    @reify
-    def http_range(self) -> slice:
-        """The ``Range`` header as a slice (one range); ``slice(None, None)`` when absent."""
-        from surge.http.headers import parse_range
-
-        return parse_range(self.headers.get("Range"))
-
-    # body ------------------------------------------------------------------------------------
-
-    @property
-    def content(self) -> StreamReader:
-        """The body as a stream (``await request.content.read(n)``), decoded from its
-        Content-Encoding (gzip, deflate, br, zstd)."""
-        self._expect_continue()  # the handler is about to read: let the client send
-        return self._body_stream()
-
-    @property
-    def payload(self) -> StreamReader:
-        return self._body_stream()
-
-    @property
-    def trailers(self) -> CIMultiDictProxy[str]:
-        """Trailer fields sent after the body (HTTP/2); empty until the body is read."""
-        trailers: CIMultiDictProxy[str] = getattr(self._payload, "trailers", NO_TRAILERS)
-        return trailers
-
-    def _body_stream(self) -> StreamReader:
-        """The raw payload, or a decoding view of it when the body has a Content-Encoding.
-
-        The decoded size is bounded by ``client_max_size`` (413 past it), as is the encoded
-        size; a coding this server cannot decode is 415.
-        """
-        stream = self.__dict__.get("_decoded_stream")
-        if stream is not None:
-            return stream  # type: ignore[no-any-return]
-        stream = self._payload
-        if self._head.has_body:
-            coding = self._head.field(b"content-encoding")
-            if coding is not None and coding.strip().lower() not in ("", "identity"):
-                stream = self._decoding_stream(coding)
-        self.__dict__["_decoded_stream"] = stream
-        return stream
-
-    def _decoding_stream(self, coding: str) -> StreamReader:
-        from surge.http.content.codecs import (
-            DEFAULT_MAX_DECOMPRESSED_SIZE,
-            DecompressionError,
-            DecompressionLimitError,
-            make_decoder,
-        )
-        from surge.net.decoding import DecodingStreamReader
-        from surge.server.exceptions import (
-            HTTPBadRequest,
-            HTTPRequestEntityTooLarge,
-            HTTPUnsupportedMediaType,
-        )
-
-        limit = self._client_max_size or DEFAULT_MAX_DECOMPRESSED_SIZE
-        decoder = make_decoder(coding, limit)
-        if decoder is None:
-            raise HTTPUnsupportedMediaType(text=f"Unsupported Content-Encoding: {coding}")
-
-        def error(exc: DecompressionError, size: int) -> BaseException:
-            if isinstance(exc, DecompressionLimitError):
-                return HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
-            return HTTPBadRequest(text=str(exc))
-
-        return DecodingStreamReader(self._payload, decoder, max_encoded=limit, on_error=error)
-
-    @property
-    def has_body(self) -> bool:
-        return self.can_read_body
-
-    @property
-    def can_read_body(self) -> bool:
-        """True while there is body left to read."""
-        return not self._payload.at_eof()
-
-    @property
-    def body_exists(self) -> bool:
-        """True when the request carries a body at all."""
-        return self._head.has_body
-
-    def _expect_continue(self) -> None:
-        """Send ``100 Continue`` once, when the body is first read (never for an oversize one)."""
-        head = self._head
-        if head.expect and head.version >= (1, 1) and not self._payload.is_eof():
-            expect = self.headers.get("Expect")
-            if expect is not None and expect.lower() == "100-continue":
-                limit = self._client_max_size
-                length = head.content_length
-                if limit and length is not None and length > limit:
-                    self._raise_too_large(length)
-                head.expect = False  # once per request
-                send = getattr(self._writer, "send_continue", None)
-                if send is not None:
-                    send()
-
-    async def read(self) -> bytes:
-        """The whole body (cached); larger than ``client_max_size`` raises 413."""
-        if self._body is None:
-            self._expect_continue()
-            limit = self._client_max_size
-            length = self._head.content_length
-            if limit and length is not None and length > limit:
-                self._raise_too_large(length)
-            chunks = []
-            size = 0
-            payload = self._body_stream()
-            while True:
-                data = await payload.readany()
-                if not data:
-                    break
-                chunks.append(data)
-                size += len(data)
-                if limit and size > limit:
-                    self._raise_too_large(size)
-            self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._body
-
-    def _raise_too_large(self, size: int) -> None:
-        from surge.server.exceptions import HTTPRequestEntityTooLarge
-
-        raise HTTPRequestEntityTooLarge(max_size=self._client_max_size, actual_size=size)
-
-    async def text(self) -> str:
-        body = await self.read()
-        return body.decode(self.charset or "utf-8")
-
-    async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
-        """The body decoded as JSON (whatever the Content-Type, as in aiohttp)."""
-        return loads(await self.text())
-
-    async def multipart(self) -> MultipartReader:
-        """A streaming reader over a ``multipart/*`` body: ``async for part in reader``."""
-        payload = self._body_stream()
-        if self._body is not None:
-            # The body was read (or replaced by a middleware): parse those bytes, not the drained stream.
-            payload = StreamReader(None, max(len(self._body), 2**16))
-            payload.feed_data(self._body)
-            payload.feed_eof()
-        else:
-            self._expect_continue()
-        return MultipartReader(
-            self.headers,
-            payload,
-            client_max_size=self._client_max_size or sys.maxsize,
-            max_size_error_cls=self._part_too_large,
-        )
-
-    def _part_too_large(self, limit: int) -> Exception:
-        """413 for a multipart part read whole past ``client_max_size``."""
-        from surge.server.exceptions import HTTPRequestEntityTooLarge
-
-        return HTTPRequestEntityTooLarge(
-            max_size=limit,
-            actual_size=limit + 1,
-            text=f"Maximum request body size {limit} exceeded.",
-        )
-
-    async def post(self) -> MultiDictProxy[Any]:
-        """Form fields of an urlencoded or multipart body (files as :class:`FileField`)."""
-        if self._post is not None:
-            return self._post
-        if self.method not in self.POST_METHODS:
-            self._post = MultiDictProxy(MultiDict())
-            return self._post
-        ctype = self.content_type
-        if ctype == "application/x-www-form-urlencoded":
-            from urllib.parse import parse_qsl
-
-            body = await self.read()
-            charset = self.charset or "utf-8"
-            pairs = parse_qsl(body.decode(charset), keep_blank_values=True)
-            if self._client_max_fields and len(pairs) > self._client_max_fields:
-                from surge.server.forms import too_many_fields
-
-                raise too_many_fields(self._client_max_fields)
-            self._post = MultiDictProxy(MultiDict(pairs))
-        elif ctype.startswith("multipart/"):
-            from surge.server.forms import read_multipart_form
-
-            self._post = MultiDictProxy(await read_multipart_form(self))
-        else:
-            self._post = MultiDictProxy(MultiDict())
-        return self._post
-
-    async def release(self) -> None:
-        """Read and discard the rest of the body."""
-        while await self._body_stream().readany():
-            pass
 
     # server hooks ----------------------------------------------------------------------------
 
