@@ -258,7 +258,7 @@ class H1RequestParser:
             raise self._too_many_fields()
         if end - line_end > self.max_field_size:
             self._check_field_sizes(block)
-        if "\nhost:" in names and names.count("\nhost:") > 1:
+        if names.count("\nhost:") > 1:
             raise BadRequest("Duplicate Host header")
         if "\ntransfer-encoding:" in names:
             raise _NeedsFullParser(start)  # chunked: where the next message starts is unknown
@@ -280,7 +280,9 @@ class H1RequestParser:
         head._fields = None
         head._raw = block
         head.keep_alive = parser.should_keep_alive()
-        head.upgrade = ("\nupgrade:" in names or method == "CONNECT") and parser.should_upgrade()
+        # llhttp's answer already needs an Upgrade field (with Connection: upgrade) or CONNECT;
+        # asking it costs less than looking for the field.
+        head.upgrade = parser.should_upgrade()
         head.chunked = False
         head.content_length = content_length
         head.expect = "\nexpect:" in names
