@@ -32,6 +32,7 @@ from surge.server.dates import http_date_now
 from surge.server.protocol.h1_writer import DISCARD_LIMIT, H1ResponseWriter
 from surge.server.protocol.handoff import NOT_STARTED as _NOT_STARTED
 from surge.server.protocol.handoff import Resume as _Resume
+from surge.server.protocol.handoff import coro_send as _coro_send
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -297,7 +298,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                 # each in its own task: what one handler sets is not seen by the next.
                 request_context = context.copy()
                 try:
-                    awaited = request_context.run(coro.send, None)
+                    awaited = request_context.run(_coro_send, coro, None)
                 except StopIteration:
                     self._request = None
                     self._task = None

@@ -18,7 +18,7 @@ from asyncio.tasks import _enter_task, _leave_task
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from surge.server.protocol.handoff import Resume
+from surge.server.protocol.handoff import Resume, coro_send
 
 if TYPE_CHECKING:
     from surge.server.protocol.h2_stream import H2Stream
@@ -94,7 +94,7 @@ class StreamTasks:
         context = self._context.copy()  # each stream's own, as a task per stream would have
         coro = self._server.respond(stream.request)
         try:
-            awaited = context.run(coro.send, None)
+            awaited = context.run(coro_send, coro, None)
         except (StopIteration, asyncio.CancelledError):
             awaited = _DONE
         except Exception as exc:
