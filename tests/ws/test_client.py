@@ -221,3 +221,63 @@ async def test_decode_text_default_gives_str_on_the_client() -> None:
         session.ws_connect(url) as ws,
     ):
         assert await ws.receive_str() == "héllo"
+
+
+async def test_compress_reports_the_negotiated_window_bits() -> None:
+    """``compress`` as aiohttp reports it: the window bits each side compresses with, 0 when
+    permessage-deflate is off, the option given before the handshake; ``compress=10`` offers
+    ``server_max_window_bits=10``, which surge's server takes."""
+    seen: dict[str, Any] = {}
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        seen["before"] = ws.compress
+        await ws.prepare(request)
+        seen["after"] = ws.compress
+        seen["offer"] = request.headers.get("Sec-WebSocket-Extensions")
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    text = "window " * 5000
+    async with serve_surge(app) as base, surge.ClientSession() as session:
+        async with session.ws_connect(base + "/ws", compress=10) as ws:
+            assert ws.compress == 15  # the client's own window: the server did not limit it
+            await ws.send_str(text)
+            assert await ws.receive_str() == text
+        assert (seen["before"], seen["after"]) == (True, 10)
+        assert "server_max_window_bits=10" in seen["offer"]
+        async with session.ws_connect(base + "/ws") as ws:  # aiohttp's default: no offer
+            assert ws.compress == 0
+            await ws.send_str("plain")
+            assert await ws.receive_str() == "plain"
+        assert (seen["after"], seen["offer"]) == (0, None)
+        with pytest.raises(ValueError):
+            await session.ws_connect(base + "/ws", compress=8)
+
+
+async def test_compress_window_bits_with_the_websockets_server() -> None:
+    offers: list[str] = []
+    answers: list[str] = []
+
+    async def handler(conn: ServerConnection) -> None:
+        offers.append(conn.request.headers["Sec-WebSocket-Extensions"])  # type: ignore[union-attr]
+        answers.append(conn.response.headers["Sec-WebSocket-Extensions"])  # type: ignore[union-attr]
+        await echo(conn)
+
+    text = "squeeze " * 5000
+    async with (
+        ws_server(handler) as url,
+        surge.ClientSession() as session,
+        session.ws_connect(url, compress=12) as ws,
+    ):
+        await ws.send_str(text)
+        assert await ws.receive_str() == text
+        client_bits = ws.compress
+    assert "server_max_window_bits=12" in offers[0]
+    assert "server_max_window_bits=12" in answers[0]
+    # The client compresses with the window the server's answer allows it (15 if unnamed).
+    named = [p for p in answers[0].split("; ") if p.startswith("client_max_window_bits=")]
+    assert client_bits == (int(named[0].split("=")[1]) if named else 15)

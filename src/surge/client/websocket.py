@@ -132,6 +132,18 @@ class _WSRequestContextManager:
             await self._ws.close()
 
 
+def _offered_window_bits(compress: int | bool) -> int:
+    """``compress`` as aiohttp takes it: 0 (or False) offers no permessage-deflate, 9-15 the
+    window the server may compress with (True: 15)."""
+    if compress is True:
+        return 15
+    if not compress:
+        return 0
+    if not 9 <= compress <= 15:
+        raise ValueError(f"compress must be 0 or window bits from 9 to 15, not {compress!r}")
+    return int(compress)
+
+
 def ws_connect(session: ClientSession, url: str | URL, **kwargs: Any) -> _WSRequestContextManager:
     """Open a WebSocket with ``session``; see :meth:`ClientSession.ws_connect`."""
     return _WSRequestContextManager(_connect(session, url, **kwargs))
@@ -166,6 +178,7 @@ async def _connect(
 ) -> ClientWebSocketResponse:
     if session.closed:
         raise RuntimeError("Session is closed")
+    window_bits = _offered_window_bits(compress)
     if timeout is _SENTINEL or timeout is None:
         ws_timeout = DEFAULT_WS_CLIENT_TIMEOUT
     elif isinstance(timeout, ClientWSTimeout):
@@ -195,8 +208,8 @@ async def _connect(
         merged["Sec-WebSocket-Protocol"] = ",".join(protocols)
     if origin is not None:
         merged["Origin"] = origin
-    if compress:
-        merged["Sec-WebSocket-Extensions"] = client_offer()
+    if window_bits:
+        merged["Sec-WebSocket-Extensions"] = client_offer(max_window_bits=window_bits)
     auth = auth or session.auth
     if auth is None and getattr(session, "_trust_env", False) and "Authorization" not in merged:
         auth = netrc_auth(target.host)

@@ -43,6 +43,7 @@ class ChannelState:
     _last_rx = 0.0
     _lost_called = False
     _pending_fail: WSProtocolError | None = None
+    _compress_option: int | bool = False
     # Frames held back to go out in one write (``_hold``), and their size.
     _held: list[bytes] | None = None
     _held_size = 0
@@ -82,9 +83,12 @@ class ChannelState:
         return self._close_code
 
     @property
-    def compress(self) -> bool:
-        """Whether permessage-deflate is in use."""
-        return self._conn is not None and self._conn.compress
+    def compress(self) -> int | bool:
+        """permessage-deflate as negotiated, as aiohttp reports it: the window bits this side
+        compresses with (9-15), 0 when it is not in use; before the handshake, the
+        ``compress`` option given."""
+        conn = self._conn
+        return self._compress_option if conn is None else conn.compress
 
     def exception(self) -> BaseException | None:
         """The error that ended the connection, if any."""

@@ -95,6 +95,7 @@ class WSConnection:
         "_plain_ops",
         "_reader",
         "_size",
+        "_window_bits",
         "client",
         "close_code",
         "close_reason",
@@ -126,6 +127,7 @@ class WSConnection:
         #: ``short_heads[text][n]``, for a caller to frame short messages without a call.
         self.short_heads = (_BINARY_HEADS, _TEXT_HEADS) if not client and deflate is None else None
         self._deflater = MessageDeflater(deflate, compress_level) if deflate else None
+        self._window_bits = deflate.local_max_window_bits if deflate else 0
         self._inflater = MessageInflater(deflate, max_size) if deflate else None
         self.state = ConnectionState.OPEN
         self.close_code: int | None = None
@@ -141,9 +143,10 @@ class WSConnection:
         self._general = False
 
     @property
-    def compress(self) -> bool:
-        """Whether permessage-deflate was negotiated."""
-        return self._deflater is not None
+    def compress(self) -> int:
+        """permessage-deflate as negotiated: the window bits this side compresses with (9-15),
+        0 when it is not in use."""
+        return self._window_bits
 
     # receiving -------------------------------------------------------------------------------
 
