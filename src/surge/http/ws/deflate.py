@@ -182,10 +182,17 @@ class MessageDeflater:
 
     def compress(self, data: bytes) -> bytes:
         comp = self._comp
-        out = comp.compress(data) + comp.flush(self._flush_mode)
-        # Both flushes end with the empty stored block 00 00 ff ff, which RFC 7692 drops.
-        if out.endswith(_TAIL):
-            out = out[:-4]
+        body = comp.compress(data)
+        tail = comp.flush(self._flush_mode)
+        # Both flushes end with the empty stored block 00 00 ff ff, which RFC 7692 drops:
+        # cut from the flush's few bytes, so a big body is copied once (joined), not twice.
+        if tail.endswith(_TAIL):
+            tail = tail[:-4]
+            out = body + tail if tail else body
+        else:  # a flush with nothing to add gives b"": the tail may sit in the body
+            out = body + tail
+            if out.endswith(_TAIL):
+                out = out[:-4]
         return out or b"\x00"
 
 
