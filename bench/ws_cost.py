@@ -3,6 +3,7 @@
     python -m bench.ws_cost                         # instructions per message, every scenario
     python -m bench.ws_cost --only small --profile  # cProfile of one scenario
     python -m bench.ws_cost --run small 1000        # one run (what callgrind counts)
+    python -m bench.ws_cost --only 1mib-z --faults  # CPU time and page faults per message
 
 A :class:`WebSocketChannel` is started on a fake transport; client frames (masked, compressed
 where the scenario says; ``small-x16``: 16 frames per read, as a windowed load delivers them)
@@ -10,7 +11,10 @@ go in through the protocol's ``data_received`` and an echo handler, as
 in ``bench/ws.py``, answers each with ``send_str``/``send_bytes``. The transport only records
 what was written. ``valgrind --tool=callgrind`` counts the instructions of two runs of different
 lengths; their difference divided by the difference in messages is the cost of one message,
-free of start-up and of the noise of a shared machine.
+free of start-up and of the noise of a shared machine. Callgrind does not see the kernel:
+``--faults`` runs the same two lengths natively and reports, per message, user and system CPU
+time and minor page faults (a buffer that glibc serves from a fresh mmap faults in every page,
+which costs more than the copy callgrind would count).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import cProfile
 import os
 import pstats
 import re
+import resource
 import subprocess
 import sys
 import zlib
@@ -45,6 +50,7 @@ SCENARIOS: dict[str, tuple[int, bytes, bool, int]] = {
     "small-z": (OP_TEXT, SMALL, True, 1),
     "1mib": (OP_BINARY, BIG, False, 1),
     "1mib-z": (OP_TEXT, BIG_TEXTLIKE, True, 1),
+    "1mib-zb": (OP_BINARY, BIG_TEXTLIKE, True, 1),  # what bench.ws's 1mib-z sends
 }
 RUNS = {
     "small": (1000, 3000),
@@ -52,6 +58,7 @@ RUNS = {
     "small-z": (1000, 3000),
     "1mib": (10, 30),
     "1mib-z": (10, 30),
+    "1mib-zb": (10, 30),
 }
 
 
@@ -191,8 +198,26 @@ def main_run(name: str, count: int) -> None:
         runner: Any = uvloop.run
     except ImportError:
         runner = asyncio.run
+    before = resource.getrusage(resource.RUSAGE_SELF)
     written, calls = runner(run(name, count))
+    after = resource.getrusage(resource.RUSAGE_SELF)
     print(f"{name} {count} messages, {written} bytes written in {calls} write calls")
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    print(f"rusage {user:.6f} {system:.6f} {after.ru_minflt - before.ru_minflt}")
+
+
+def faults(name: str, count: int) -> tuple[float, float, int]:
+    """User and system CPU seconds and minor faults of one native run of ``count`` messages."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ws_cost", "--run", name, str(count)],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=True,
+    ).stdout
+    match = re.search(r"rusage (\S+) (\S+) (\d+)", out)
+    assert match, out
+    return float(match.group(1)), float(match.group(2)), int(match.group(3))
 
 
 def callgrind(name: str, count: int) -> int:
@@ -223,6 +248,7 @@ def main() -> None:
     parser.add_argument("--run", nargs=2, metavar=("SCENARIO", "COUNT"))
     parser.add_argument("--only", default="")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--faults", action="store_true")
     args = parser.parse_args()
     if args.run:
         main_run(args.run[0], int(args.run[1]))
@@ -236,6 +262,16 @@ def main() -> None:
             asyncio.run(run(name, high))
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(18)
+            continue
+        if args.faults:
+            low, high = low * 10, high * 10
+            (u1, s1, f1), (u2, s2, f2) = faults(name, low), faults(name, high)
+            n = high - low
+            print(
+                f"{name:<8} user {(u2 - u1) / n * 1e6:9.1f} µs  system {(s2 - s1) / n * 1e6:9.1f} µs"
+                f"  minor faults {(f2 - f1) / n:7.1f} per message",
+                flush=True,
+            )
             continue
         a, b = callgrind(name, low), callgrind(name, high)
         print(f"{name:<8} {(b - a) / (high - low):>12,.0f} instructions/message", flush=True)
