@@ -54,6 +54,9 @@ def _app() -> web.Application:
     async def fails(request: web.Request) -> web.Response:
         raise RuntimeError("boom")
 
+    async def cancels(request: web.Request) -> web.Response:
+        raise asyncio.CancelledError
+
     app = web.Application()
     for path, handler in [
         ("/task", task_name),
@@ -63,6 +66,7 @@ def _app() -> web.Application:
         ("/var", set_var),
         ("/var-wait", set_var_after_waiting),
         ("/fails", fails),
+        ("/cancels", cancels),
     ]:
         app.router.add_get(path, handler)
     return app
@@ -115,3 +119,28 @@ async def test_context_variables_stay_with_their_request() -> None:
         async with httpx.AsyncClient(base_url=base) as second:
             assert (await second.get("/var", params={"v": "d"})).text == "-"
     assert seen.get() == "-"  # nothing leaked into the test's (the server's) context
+
+
+async def test_connection_serves_on_after_handlers_that_raise() -> None:
+    """Eager handlers run through a per-connection driver; an exception that escapes one
+    (a handler's own CancelledError) finishes that driver, and the next request on the same
+    connection still starts eagerly and is answered, by a waiting handler as well."""
+    async with serve(_app()) as base:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        try:
+            # The first request starts the serving task; the second, eager, is not answered.
+            writer.write(b"GET /task HTTP/1.1\r\nHost: h\r\n\r\n")
+            await reader.readuntil(b"\r\n\r\n1")
+            writer.write(b"GET /cancels HTTP/1.1\r\nHost: h\r\n\r\n")
+            await asyncio.sleep(0.05)
+            for path, body in [("/task", b"1"), ("/fails", None), ("/waits?n=3", b"waited 3")]:
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+                length = int(re.search(rb"Content-Length: (\d+)", head)[1])  # type: ignore[index]
+                answer = await reader.readexactly(length)
+                if body is None:
+                    assert head.startswith(b"HTTP/1.1 500 ")
+                else:
+                    assert (head[:15], answer) == (b"HTTP/1.1 200 OK", body)
+        finally:
+            writer.close()

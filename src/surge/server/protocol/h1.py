@@ -20,7 +20,8 @@ import asyncio
 import contextvars
 from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 from surge.http.errors import HttpProtocolError, PipelineOverflow
 from surge.http.h1.parser import H1RequestParser, RequestHead
@@ -30,9 +31,11 @@ from surge.http.h1.writer import (
 from surge.net.streams import EMPTY_PAYLOAD, StreamReader
 from surge.server.dates import http_date_now
 from surge.server.protocol.h1_writer import DISCARD_LIMIT, H1ResponseWriter
+from surge.server.protocol.handoff import DONE as _DONE
 from surge.server.protocol.handoff import NOT_STARTED as _NOT_STARTED
 from surge.server.protocol.handoff import Resume as _Resume
-from surge.server.protocol.handoff import coro_send as _coro_send
+from surge.server.protocol.handoff import driver_send as _driver_send
+from surge.server.protocol.handoff import new_driver as _new_driver
 
 if TYPE_CHECKING:
     from surge.server.request import BaseRequest
@@ -61,6 +64,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
     __slots__ = (
         "_closing",
         "_context",
+        "_driver",
         "_eof_received",
         "_handoff",
         "_head_started",
@@ -104,6 +108,7 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
         # The serving task's context, and a handler started eagerly that the task must finish.
         self._context: contextvars.Context | None = None
         self._handoff: _Resume | None = None
+        self._driver: Generator[Any, Any, None] | None = None  # see _serve_eagerly
         self._closing = False
         self._paused_reading = False
         self._paused_writing = False
@@ -293,25 +298,31 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                     self.resume_reading()
                 self._request = request
                 self._task = task
-                coro = server.respond(request)
+                driver = self._driver
+                if driver is None:
+                    driver = self._driver = _new_driver()
                 # Each request in its own copy of the connection's context, as aiohttp runs
                 # each in its own task: what one handler sets is not seen by the next.
                 request_context = context.copy()
                 try:
-                    awaited = request_context.run(_coro_send, coro, None)
-                except StopIteration:
+                    awaited = request_context.run(_driver_send, driver, server.respond(request))
+                except BaseException as exc:
+                    self._driver = None  # finished by the exception
+                    if not isinstance(exc, asyncio.CancelledError):
+                        raise
+                    # A handler raised it: as in _serve, stop serving this burst.
+                    self._request = None
+                    self._task = None
+                    return
+                if awaited is _DONE:
                     self._request = None
                     self._task = None
                     self._last_activity = loop.time()
                     if not self._keep_serving(request):
                         return
                     continue
-                except asyncio.CancelledError:
-                    # A handler raised it: as in _serve, stop serving this burst.
-                    self._request = None
-                    self._task = None
-                    return
-                self._handoff = _Resume(coro, awaited, request_context)
+                self._driver = None  # busy: the serving task finishes it
+                self._handoff = _Resume(driver, awaited, request_context)
                 self._start()  # wakes the serving task, which resumes the handler
                 return
         finally:
