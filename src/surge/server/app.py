@@ -364,7 +364,7 @@ class Application(MutableMapping[Any, Any]):
             path = request.path
         else:
             # request.path's shortcut for a target with nothing to decode, cached as it is.
-            path = request.__dict__["path"] = target.partition("?")[0]
+            path = request.path = target.partition("?")[0]
         match_info = self._router.resolve_path(head.method, path, request)
         if match_info._current_app is None and self._simple:
             # _bind's common case, inlined: a route of this app, which has no middleware

@@ -47,7 +47,7 @@ class _DeferredHeaders:
 
 def _build_headers(response: Response) -> CIMultiDict[str]:
     headers: CIMultiDict[str] = CIMultiDict({_CONTENT_TYPE: response._ctype or ""})
-    response.__dict__["_headers"] = headers
+    response._headers = headers  # shadows the lazy descriptor from now on
     response._ctype = None
     return headers
 

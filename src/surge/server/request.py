@@ -85,11 +85,11 @@ class BaseRequest(RequestBody, ConditionalHeaders, RequestOrigin, MutableMapping
             self._client_max_fields = client_max_fields
         self._state = state if state is not None else {}
         if scheme is not None:
-            self.__dict__["scheme"] = scheme
+            self.scheme = scheme
         if host is not None:
-            self.__dict__["host"] = host
+            self.host = host
         if remote is not None:
-            self.__dict__["remote"] = remote
+            self.remote = remote
 
     def clone(
         self,

@@ -32,6 +32,8 @@ class RequestBody:
     """``content``, ``read``, ``text``, ``json``, ``post``, ``multipart``, ``release``."""
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
+    # The body as read (decoded when it has a Content-Encoding), set on first use.
+    _decoded_stream: StreamReader | None = None
 
     if TYPE_CHECKING:
         _head: RequestHead
@@ -73,15 +75,15 @@ class RequestBody:
         The decoded size is bounded by ``client_max_size`` (413 past it), as is the encoded
         size; a coding this server cannot decode is 415.
         """
-        stream = self.__dict__.get("_decoded_stream")
+        stream = self._decoded_stream
         if stream is not None:
-            return stream  # type: ignore[no-any-return]
+            return stream
         stream = self._payload
         if self._head.has_body:
             coding = self._head.field(b"content-encoding")
             if coding is not None and coding.strip().lower() not in ("", "identity"):
                 stream = self._decoding_stream(coding)
-        self.__dict__["_decoded_stream"] = stream
+        self._decoded_stream = stream
         return stream
 
     def _decoding_stream(self, coding: str) -> StreamReader:

@@ -27,5 +27,8 @@ class reify(Generic[_T]):
         if inst is None:
             return self
         value = self.func(inst)
-        inst.__dict__[self.name] = value
+        # Stored as an ordinary attribute (a non-data descriptor lets it shadow this one);
+        # touching ``inst.__dict__`` instead would make Python 3.11 build the instance's
+        # dict, which slows every later attribute access on it.
+        object.__setattr__(inst, self.name, value)
         return value
