@@ -310,9 +310,11 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                     self._driver = None  # finished by the exception
                     if not isinstance(exc, asyncio.CancelledError):
                         raise
-                    # A handler raised it: as in _serve, stop serving this burst.
+                    # A handler raised it: nothing answers this request, so nothing may
+                    # follow it on this connection; as in _serve, the connection closes.
                     self._request = None
                     self._task = None
+                    self._close()
                     return
                 if awaited is _DONE:
                     self._request = None
@@ -378,9 +380,13 @@ class H1ServerProtocol(H1ResponseWriter, asyncio.Protocol):
                 if not self._keep_serving(request):
                     return
         except asyncio.CancelledError:
+            # A handler raised it or the task was cancelled: the request in hand (if any)
+            # gets no answer, so the connection closes (as aiohttp's does), rather than
+            # leaving the client waiting and later requests answered out of turn.
             handoff, self._handoff = self._handoff, None
             if handoff is not None:
                 handoff.close()  # its finally blocks run now
+            self._close()
         finally:
             self._serve_task = None
 
