@@ -85,7 +85,6 @@ class H1RequestParser:
         "_remaining",
         "_sink",
         "_started",
-        "_upgrade",
         "_url",
         "in_head",
         "max_field_size",
@@ -142,8 +141,7 @@ class H1RequestParser:
         self._content_length: int | None = None
         self._chunked = False
         self._expect = False
-        self._upgrade = False
-        self._framed = False  # one of the four above was set
+        self._framed = False  # one of the three above was set
 
     def feed(self, data: bytes) -> int | None:
         """Parse ``data``; raise :class:`HttpProtocolError` on any violation."""
@@ -340,18 +338,16 @@ class H1RequestParser:
         return HeadersTooLarge(f"More than {self.max_headers} header fields")
 
     def _framing_header(self, lowered: bytes, value: bytes) -> None:
-        """Content-Length, Expect, Transfer-Encoding and Upgrade shape how a request is read
-        (so does Host, handled in on_header)."""
+        """Content-Length, Expect and Transfer-Encoding shape how a request is read (so does
+        Host, handled in on_header; llhttp itself answers whether a request upgrades)."""
         self._framed = True
         if lowered == b"content-length":
             self._content_length = int(value)
         elif lowered == b"transfer-encoding":
             # llhttp accepts only a final "chunked" coding for requests.
             self._chunked = True
-        elif lowered == b"expect":
+        else:  # b"expect"
             self._expect = True
-        elif lowered == b"upgrade":
-            self._upgrade = True
 
     def on_headers_complete(self) -> None:
         self.in_head = False
@@ -385,8 +381,7 @@ class H1RequestParser:
         head._fields = self._headers
         head._raw = b""
         head.keep_alive = parser.should_keep_alive()
-        # llhttp upgrades only with an Upgrade header or for CONNECT: ask it only then.
-        head.upgrade = (self._upgrade or method == "CONNECT") and parser.should_upgrade()
+        head.upgrade = parser.should_upgrade()  # as in _lean_head
         head.chunked = chunked
         head.content_length = content_length
         head.expect = self._expect
@@ -453,7 +448,5 @@ def _parser_error(exc: httptools.HttpParserError) -> HttpProtocolError:
 
 # The header names on_header and ``_framing_header`` look at, and their lengths: only names
 # of those lengths pay for a lower().
-_FRAMING_NAMES = frozenset(
-    {b"host", b"expect", b"content-length", b"transfer-encoding", b"upgrade"}
-)
+_FRAMING_NAMES = frozenset({b"host", b"expect", b"content-length", b"transfer-encoding"})
 _FRAMING_NAME_LENGTHS = frozenset(len(name) for name in _FRAMING_NAMES)
