@@ -10,7 +10,7 @@ from typing import Any
 
 from surge.http.ws.connection import ConnectionState, WSConnection
 from surge.http.ws.models import WSMsgType
-from surge.net.websocket_state import HOLD_LIMIT, ChannelState
+from surge.net.websocket_state import ChannelState
 
 __all__ = ["Sending"]
 
@@ -54,13 +54,7 @@ class Sending(ChannelState):
                 frame = conn.send_message(data, text=text, compress=want)
             held = self._held
             if self._queue:  # more received messages to answer: write with their answers
-                if held is None:
-                    self._hold(frame)
-                else:  # _hold's second case, inlined: once per message of a burst
-                    held.append(frame)
-                    self._held_size += len(frame)
-                    if self._held_size >= HOLD_LIMIT:
-                        self._flush_held()
+                self._hold(frame)
             elif held is not None:
                 held.append(frame)
                 self._flush_held()
